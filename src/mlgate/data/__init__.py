@@ -1,0 +1,1 @@
+"""Data-validation gate: Great Expectations suites, column contract, drift and skew."""

@@ -1,0 +1,1 @@
+"""GitHub integration: REST client, run context, PR comments, check runs, statuses, deployments."""

@@ -1,0 +1,1 @@
+"""Load-test gate: open-model load generator, SLOs, process/Docker/URL targets, model server."""

@@ -1,0 +1,1 @@
+"""Model-quality gate: metrics, thresholds, champion comparison with confidence, slices."""

@@ -1,0 +1,138 @@
+"""``mlgate run``: execute the configured stages in order, stopping at the first failing gate.
+
+Gates plug in through one registry: a gate package calls :func:`stage` to register a function
+``(RunContext) -> GateResult`` under a stage name. The modules in ``STAGE_MODULES`` are
+imported on first use so that ``mlgate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.config import DEFAULT_CONFIG, Config, load_config
+from mlgate.errors import InputError
+from mlgate.report import render_junit, render_markdown, write_json
+from mlgate.result import CheckResult, GateResult, Status
+
+STAGE_MODULES = (
+    "mlgate.data.stage",
+    "mlgate.model.stage",
+    "mlgate.load.stage",
+    "mlgate.ledger.stage",
+)
+
+
+@dataclass
+class RunContext:
+    """What a stage gets: the config, which event runs, where to write, and earlier results."""
+
+    config: Config
+    event: str
+    results_dir: Path
+    previous: list[GateResult] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def result_of(self, gate: str) -> GateResult | None:
+        return next((r for r in self.previous if r.gate == gate), None)
+
+
+StageFunction = Callable[[RunContext], GateResult]
+_STAGES: dict[str, StageFunction] = {}
+
+
+def stage(name: str) -> Callable[[StageFunction], StageFunction]:
+    """Register a pipeline stage under ``name`` (decorator)."""
+
+    def decorate(fn: StageFunction) -> StageFunction:
+        _STAGES[name] = fn
+        return fn
+
+    return decorate
+
+
+def registered_stages() -> dict[str, StageFunction]:
+    for module in STAGE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a real missing dependency, not an absent stage module
+                raise
+    return dict(_STAGES)
+
+
+def run_pipeline(
+    config: Config, event: str, options: dict[str, Any] | None = None
+) -> list[GateResult]:
+    """Run the stages for ``event``; stop at the first gate that does not pass."""
+    stages = registered_stages()
+    names = config.stages(event)
+    unknown = [n for n in names if n not in stages]
+    if unknown:
+        raise InputError(
+            f"stage {unknown[0]!r} is not available (known: {', '.join(sorted(stages))})",
+            config.where("pipeline", event),
+        )
+    ctx = RunContext(config, event, config.results_dir, options=options or {})
+    ctx.results_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        result = stages[name](ctx)
+        ctx.previous.append(result)
+        write_json(ctx.results_dir / f"{name}.json", [result], f"run:{name}")
+        if not result.passed:
+            break
+    skipped = names[len(ctx.previous) :]
+    if skipped:
+        ctx.previous.append(
+            GateResult(
+                gate="pipeline",
+                checks=[
+                    CheckResult(
+                        f"{n} skipped",
+                        Status.FAIL,
+                        f"not run because {ctx.previous[-1].gate} failed",
+                    )
+                    for n in skipped
+                ],
+            )
+        )
+    write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
+    return ctx.previous
+
+
+def write_reports(results_dir: Path, results: list[GateResult], title: str) -> None:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    write_json(results_dir / "report.json", results, title)
+    (results_dir / "report.md").write_text(render_markdown(results, title), encoding="utf-8")
+    (results_dir / "report.xml").write_text(render_junit(results), encoding="utf-8")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run the whole pipeline (pr or release)",
+        description="Run the stages configured in mlgate.yaml for an event, in "
+        "order, stopping at the first failing gate. Reports go to "
+        "results_dir (report.json, report.md, report.xml).",
+    )
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: mlgate.yaml)")
+    p.add_argument(
+        "--stage",
+        choices=["pr", "release"],
+        default="pr",
+        help="which event's stages to run (default: pr)",
+    )
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> list[GateResult]:
+    config = load_config(args.config)
+    results = run_pipeline(config, args.stage)
+    if not args.quiet:
+        print(f"reports: {config.results_dir}/report.md, report.json, report.xml")
+    return results

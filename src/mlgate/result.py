@@ -1,0 +1,207 @@
+"""The one result model every gate returns and every report renders.
+
+A check yields a :class:`CheckResult`; a gate (data, model, load, ledger, ...) yields a
+:class:`GateResult`. Nothing outside :mod:`mlgate.report` formats output, so the same result
+reads the same in a terminal, a job summary, a JUnit file and a pull-request comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Outcome of a check or gate, ordered from best to worst."""
+
+    PASS = "pass"  # noqa: S105 - not a password
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @staticmethod
+    def worst(statuses: list[Status]) -> Status:
+        """The worst status of a list; an empty list passes."""
+        return max(statuses, key=lambda s: s.rank, default=Status.PASS)
+
+
+_RANK = {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 3}
+
+
+@dataclass
+class CheckResult:
+    """One check: what was measured, against what threshold, and what it means.
+
+    ``details`` holds small structured extras (a few example bad rows, an interval, a
+    histogram); it must never hold whole data sets because it is rendered into reports.
+    ``location`` optionally points at a file (and line) for annotations in check runs.
+    """
+
+    name: str
+    status: Status
+    message: str = ""
+    value: Any = None
+    threshold: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+    location: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status.value,
+            "message": self.message,
+            "value": _jsonable(self.value),
+            "threshold": _jsonable(self.threshold),
+            "details": _jsonable(self.details),
+        }
+        if self.location:
+            out["location"] = self.location
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            name=data["name"],
+            status=Status(data["status"]),
+            message=data.get("message", ""),
+            value=data.get("value"),
+            threshold=data.get("threshold"),
+            details=data.get("details") or {},
+            location=data.get("location"),
+        )
+
+
+@dataclass
+class Table:
+    """A small table a gate wants shown (e.g. candidate vs champion metrics)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": self.columns, "rows": _jsonable(self.rows)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Table:
+        return cls(data["title"], list(data["columns"]), [list(r) for r in data["rows"]])
+
+
+@dataclass
+class Chart:
+    """A labelled series drawn as a text bar chart in markdown (e.g. throughput over time)."""
+
+    title: str
+    labels: list[str]
+    values: list[float]
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "labels": self.labels,
+            "values": _jsonable(self.values),
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chart:
+        return cls(data["title"], list(data["labels"]), list(data["values"]), data.get("unit", ""))
+
+
+@dataclass
+class GateResult:
+    """A gate's checks plus the evidence files it wrote and a digest over both.
+
+    ``data`` carries machine-readable payload that is not a check (the version a ``register``
+    created, the latency histogram of a load test); it is copied into the JSON report as is.
+    """
+
+    gate: str
+    checks: list[CheckResult] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+    @property
+    def status(self) -> Status:
+        return Status.worst([c.status for c in self.checks])
+
+    @property
+    def passed(self) -> bool:
+        return self.status in (Status.PASS, Status.WARN)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.status in (Status.FAIL, Status.ERROR)]
+
+    def add(self, check: CheckResult) -> CheckResult:
+        self.checks.append(check)
+        return check
+
+    def digest(self) -> str:
+        """sha256 over the canonical JSON of the checks: what the ledger records as proof."""
+        canonical = json.dumps(
+            {"gate": self.gate, "checks": [c.to_dict() for c in self.checks]},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate,
+            "status": self.status.value,
+            "summary": self.summary,
+            "digest": self.digest(),
+            "checks": [c.to_dict() for c in self.checks],
+            "evidence": list(self.evidence),
+            "tables": [t.to_dict() for t in self.tables],
+            "charts": [c.to_dict() for c in self.charts],
+            "data": _jsonable(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateResult:
+        return cls(
+            gate=data["gate"],
+            checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
+            evidence=list(data.get("evidence", [])),
+            tables=[Table.from_dict(t) for t in data.get("tables", [])],
+            charts=[Chart.from_dict(c) for c in data.get("charts", [])],
+            data=data.get("data") or {},
+            summary=data.get("summary", ""),
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars, NaN and containers into plain JSON values."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        )
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalar
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (ValueError, TypeError):
+            pass
+    tolist = getattr(value, "tolist", None)  # numpy array
+    if callable(tolist):
+        return _jsonable(tolist())
+    return str(value)
