@@ -1,0 +1,49 @@
+"""Which workflow ``permissions:`` entry each REST endpoint we call needs.
+
+When GitHub answers 403 "Resource not accessible by integration", the token works but lacks a
+scope. The fix is always one line in the workflow's ``permissions:`` block, so the error names
+that line instead of leaving the user to search the REST docs.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (methods, path pattern after /repos/{owner}/{repo}, permissions entry). First match wins.
+_RULES: tuple[tuple[frozenset[str], str, str], ...] = (
+    (frozenset({"POST", "PATCH", "DELETE"}), r"/issues/(\d+/)?comments(/\d+)?",
+     "pull-requests: write (or issues: write on an issue)"),
+    (frozenset({"GET"}), r"/issues/(\d+/)?comments(/\d+)?",
+     "pull-requests: read (or issues: read on an issue)"),
+    (frozenset({"GET"}), r"/issues/\d+", "issues: read"),
+    (frozenset({"POST", "PATCH"}), r"/issues(/\d+)?", "issues: write"),
+    (frozenset({"POST", "PATCH"}), r"/check-runs(/\d+)?", "checks: write"),
+    (frozenset({"GET"}), r"/(check-runs(/\d+)?|commits/[^/]+/check-runs)", "checks: read"),
+    (frozenset({"POST"}), r"/statuses/[^/]+", "statuses: write"),
+    (frozenset({"GET"}), r"/commits/[^/]+/status(es)?", "statuses: read"),
+    (frozenset({"POST", "DELETE"}), r"/deployments(/\d+(/statuses)?)?", "deployments: write"),
+    (frozenset({"GET"}), r"/deployments(/\d+(/statuses(/\d+)?)?)?", "deployments: read"),
+    (frozenset({"POST"}), r"/actions/runs/\d+/pending_deployments", "deployments: write"),
+    (frozenset({"GET"}), r"/actions/.*", "actions: read"),
+    (frozenset({"GET"}), r"/environments(/[^/]+)?", "actions: read"),
+    (frozenset({"GET"}), r"/pulls(/\d+)?", "pull-requests: read"),
+    (frozenset({"POST", "PATCH"}), r"/pulls(/\d+)?", "pull-requests: write"),
+    (frozenset({"POST", "PATCH", "DELETE"}), r"/releases(/.*)?", "contents: write"),
+    (frozenset({"GET"}), r"/releases(/.*)?", "contents: read"),
+    (frozenset({"GET"}), r"/collaborators/[^/]+/permission", "metadata: read"),
+    (frozenset({"GET"}), r"", "metadata: read"),
+)
+_REPO_PREFIX = re.compile(r"^/repos/[^/]+/[^/]+")
+
+
+def required_permission(method: str, path: str) -> str | None:
+    """The ``permissions:`` entry a workflow token needs for ``METHOD path`` (None: unknown)."""
+    bare = path.split("?", 1)[0].rstrip("/")
+    match = _REPO_PREFIX.match(bare)
+    if not match:
+        return None
+    rest = bare[match.end():]
+    for methods, pattern, permission in _RULES:
+        if method.upper() in methods and re.fullmatch(pattern, rest):
+            return permission
+    return None
