@@ -57,7 +57,7 @@ def main() -> int:
         status = sh(*mlgate, "run", "--stage", "release", cwd=repo, check=False)
     print()
     print(f"demo repository: {repo} (origin: {workdir / 'origin.git'})")
-    print(f"reports:         {repo / '.mlgate' / 'results'}/report.md, report.json, report.xml")
+    print(f"reports:         {repo / '.mlgate' / 'results'}/{{pr,release}}/report.md, .json, .xml")
     print("demo: PASSED" if status == 0 else f"demo: FAILED (exit {status})")
     return status
 

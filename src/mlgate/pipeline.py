@@ -77,7 +77,8 @@ def run_pipeline(
             f"stage {unknown[0]!r} is not available (known: {', '.join(sorted(stages))})",
             config.where("pipeline", event),
         )
-    ctx = RunContext(config, event, config.results_dir, options=options or {})
+    # One directory per event, so a release run never overwrites the pull request's evidence.
+    ctx = RunContext(config, event, config.results_dir / event, options=options or {})
     ctx.results_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
         result = stages[name](ctx)
@@ -134,5 +135,6 @@ def _run(args: argparse.Namespace) -> list[GateResult]:
     config = load_config(args.config)
     results = run_pipeline(config, args.stage)
     if not args.quiet:
-        print(f"reports: {config.results_dir}/report.md, report.json, report.xml")
+        where = config.results_dir / args.stage
+        print(f"reports: {where}/report.md, report.json, report.xml")
     return results

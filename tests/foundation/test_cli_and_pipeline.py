@@ -74,7 +74,7 @@ def test_run_stops_at_first_failing_gate(tmp_path: Path,
     assert results[1].checks[0].message == "saw ['t-pass']"
     skipped = results[-1].checks[0]
     assert skipped.name == "t-boom skipped" and "t-fail failed" in skipped.message
-    out = tmp_path / ".mlgate" / "results"
+    out = tmp_path / ".mlgate" / "results" / "pr"
     assert json.loads((out / "t-fail.json").read_text())["status"] == "fail"
     assert "t-boom skipped" in (out / "report.md").read_text()
 

@@ -94,5 +94,5 @@ def test_cli_writes_outputs_summary_and_json(failing_config: Path) -> None:
     assert "mlgate run" in summary.read_text()
     doc = json.loads((failing_config / "r.json").read_text())
     assert doc["command"] == "run" and doc["status"] == "pass"
-    reports = failing_config / ".mlgate" / "results"
+    reports = failing_config / ".mlgate" / "results" / "pr"
     assert {p.name for p in reports.iterdir()} >= {"report.json", "report.md", "report.xml"}
