@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.repos import example_repo
 
+pytest_plugins = ["tests.support.github_emulator.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def _example_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
