@@ -23,10 +23,11 @@ _FS, _RS = "\x1f", "\x1e"
 class GitError(Exception):
     """A git command failed; ``stderr`` holds git's message."""
 
-    def __init__(self, args: list[str], code: int, stderr: str) -> None:
+    def __init__(self, args: list[str], code: int, stderr: str, stdout: str = "") -> None:
         self.args_list = args
         self.code = code
         self.stderr = stderr.strip()
+        self.stdout = stdout.strip()
         super().__init__(f"git {' '.join(args)}: {self.stderr or f'exit {code}'}")
 
 
@@ -48,7 +49,12 @@ def git(
         check=False,
     )
     if proc.returncode != 0:
-        raise GitError(list(args), proc.returncode, proc.stderr.decode(errors="replace"))
+        raise GitError(
+            list(args),
+            proc.returncode,
+            proc.stderr.decode(errors="replace"),
+            proc.stdout.decode(errors="replace"),
+        )
     if binary:
         return proc.stdout  # type: ignore[return-value]
     return proc.stdout.decode(errors="replace")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio, record
@@ -118,7 +119,7 @@ class Registry:
             return ref.message
         return gitio.tag_message(self.repo, tag)
 
-    def record(self, tag: str) -> dict[str, object] | None:
+    def record(self, tag: str) -> dict[str, Any] | None:
         return record.parse(self.message(tag), tag)
 
 

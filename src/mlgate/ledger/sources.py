@@ -1,0 +1,100 @@
+"""Where a promotion's approvals come from: local flags, GitHub environments, or comments.
+
+The GitHub readers are imported lazily so the ledger works (and ``mlgate --help`` stays fast)
+without any GitHub configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from mlgate.errors import InputError
+from mlgate.ledger.approval import Approval
+from mlgate.ledger.policy import SOURCES, StagePolicy
+from mlgate.ledger.record import now_iso
+from mlgate.ledger.state import Registry
+
+
+@dataclass
+class ApprovalRequest:
+    """The approval-related flags of ``mlgate promote``."""
+
+    source: str | None = None  # --approvals; None: the stage policy's source
+    approved_by: list[str] = field(default_factory=list)
+    denied_by: list[str] = field(default_factory=list)
+    comment: str = ""
+    run_id: int | None = None
+    issue: int | None = None
+    since: str | None = None
+    timeout_s: float | None = None
+    poll_s: float = 10.0
+    environment: str | None = None
+
+
+def gather(
+    request: ApprovalRequest, policy: StagePolicy, registry: Registry, name: str, version: str
+) -> list[Approval]:
+    """Read the approvals for promoting ``name@version`` to ``policy.name``."""
+    source = request.source or policy.source
+    if source not in SOURCES:
+        raise InputError(f"unknown approval source {source!r} (use {', '.join(SOURCES)})",
+                         "--approvals")
+    if source == "local":
+        now = now_iso()
+        return [Approval(login, "approved", now, "local", request.comment)
+                for login in request.approved_by] + [
+                Approval(login, "rejected", now, "local", request.comment)
+                for login in request.denied_by]
+    if request.approved_by or request.denied_by:
+        raise InputError(f"--approved-by/--denied-by only apply to local approvals, not "
+                         f"{source!r}", "--approved-by")
+    if policy.min_approvals == 0 and request.source is None:
+        return []
+    from mlgate.github.client import GitHubClient
+
+    client = GitHubClient.from_env()
+    if source == "github":
+        from mlgate.github.approvals import environment_approvals
+
+        run_id = request.run_id or _int_env("GITHUB_RUN_ID")
+        if run_id is None:
+            raise InputError("GitHub environment approvals need the workflow run id "
+                             "(--run-id or GITHUB_RUN_ID)", "--run-id")
+        environment = request.environment or policy.environment
+        return environment_approvals(client, run_id, environment=environment)
+    from mlgate.github.approvals import comment_approvals
+
+    issue = request.issue or policy.issue
+    if issue is None:
+        raise InputError("comment approvals need the issue or pull request number "
+                         "(--issue N or approvals.issue)", "--issue")
+    since = request.since or _entered_previous_stage(registry, name, version, policy)
+    timeout = policy.timeout_s if request.timeout_s is None else request.timeout_s
+    return comment_approvals(client, issue, since=since, timeout_s=timeout,
+                             poll_s=request.poll_s)
+
+
+def _entered_previous_stage(
+    registry: Registry, name: str, version: str, policy: StagePolicy
+) -> str:
+    """Only decisions made after the version reached the previous stage (or was registered)
+    count, so an approval of an earlier step is never reused."""
+    state = registry.artifact(name)
+    when = state.versions[version].time
+    if policy.promotes_from:
+        event = state.assignment_of(version, policy.promotes_from)
+        if event is not None:
+            when = event.tag.time
+    stamp = datetime.fromtimestamp(when, UTC).replace(microsecond=0)
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InputError(f"{value!r} is not a run id", name)
+    return int(value)

@@ -1,0 +1,59 @@
+"""Release-pipeline stages: ``register`` records the candidate with the gate results that ran
+before it, ``promote`` assigns that new version to ``ledger.release_to`` under its policy."""
+
+from __future__ import annotations
+
+from mlgate.errors import InputError
+from mlgate.ledger import gitio
+from mlgate.ledger.ops import PromoteRequest, RegisterRequest, actor_name, promote, register
+from mlgate.ledger.policy import ledger_config
+from mlgate.ledger.sources import ApprovalRequest, gather
+from mlgate.pipeline import RunContext, stage
+from mlgate.result import GateResult
+
+
+@stage("register")
+def register_stage(ctx: RunContext) -> GateResult:
+    lc = ledger_config(ctx.config)
+    repo = gitio.ensure_repo(ctx.config.root)
+    if not lc.name:
+        raise InputError("no artifact name", ctx.config.where("project"))
+    if not lc.artifact:
+        raise InputError("the register stage needs ledger.artifact", ctx.config.where("ledger"))
+    req = RegisterRequest(
+        name=lc.name,
+        artifact=str(ctx.config.resolve(lc.artifact)),
+        version=ctx.options.get("version"),
+        bump=ctx.options.get("bump"),
+        results=list(ctx.previous),
+        push=lc.push,
+        actor=actor_name(repo, ctx.options.get("actor")),
+    )
+    return register(repo, lc, req)
+
+
+@stage("promote")
+def promote_stage(ctx: RunContext) -> GateResult:
+    lc = ledger_config(ctx.config)
+    repo = gitio.ensure_repo(ctx.config.root)
+    if lc.release_to is None:
+        raise InputError("the promote stage needs ledger.release_to (the stage to assign)",
+                         ctx.config.where("ledger"))
+    registered = ctx.result_of("register")
+    version = (registered.data.get("outputs") or {}).get("version") if registered else None
+    version = version or ctx.options.get("version")
+    if not version:
+        raise InputError("the promote stage runs after register (add it before promote)",
+                         ctx.config.where("pipeline", ctx.event))
+    name = str(lc.name)
+    policy = lc.stage(lc.release_to, ctx.config.where("ledger", "release_to"))
+    request = ApprovalRequest(approved_by=list(ctx.options.get("approved_by") or []))
+    req = PromoteRequest(
+        name=name,
+        version=str(version),
+        stage=lc.release_to,
+        approvals=lambda registry: gather(request, policy, registry, name, str(version)),
+        push=lc.push,
+        actor=actor_name(repo, ctx.options.get("actor")),
+    )
+    return promote(repo, lc, req)
