@@ -1,9 +1,186 @@
-"""Command registration (filled in by the issue that owns this command)."""
+"""``mlgate report``: publish JSON reports on GitHub (PR comment, check run, status, deployment).
+
+It reads what ``--json`` / ``mlgate run`` wrote, so gates run once and reporting is a
+separate, retryable step with its own (write) permissions. The exit code follows the gates
+(0 pass, 1 failed) so a workflow can publish and fail in one step; bad input and GitHub
+errors exit 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import InputError
+from mlgate.result import CheckResult, GateResult, Status
+
+DEPLOYMENT_STATES = ("queued", "pending", "in_progress", "success", "failure", "error", "inactive")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add this module's subcommands to the ``mlgate`` parser."""
+    """Add ``mlgate report`` to the ``mlgate`` parser."""
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="publish results on GitHub (PR comment, check run, status, deployment)",
+        description="Read JSON reports (from --json or `mlgate run`) and publish them: a "
+        "sticky pull-request comment, a check run with annotations, a commit status, the "
+        "job summary, and deployment statuses. Needs GITHUB_TOKEN for anything on GitHub. "
+        "Exit code follows the gates: 0 pass, 1 failed, 2 bad input or GitHub error.",
+    )
+    p.add_argument("--results", required=True, metavar="DIR|FILE",
+                   help="a JSON report, or a directory holding report.json or *.json reports")
+    p.add_argument("--pr-comment", action="store_true",
+                   help="create or update one sticky comment on the pull request")
+    p.add_argument("--check-run", action="store_true",
+                   help="create a check run whose conclusion follows the gates")
+    p.add_argument("--commit-status", action="store_true", help="set a commit status")
+    p.add_argument("--summary", action="store_true",
+                   help="write the markdown report to the job summary (printed to stdout when "
+                   "GITHUB_STEP_SUMMARY is not set)")
+    p.add_argument("--deployment", metavar="ENV",
+                   help="record a deployment status on environment ENV (staging, production)")
+    p.add_argument("--deployment-state", choices=DEPLOYMENT_STATES,
+                   help="deployment state (default: success when the gates passed, else failure)")
+    p.add_argument("--environment-url", default="", help="URL of the deployed service")
+    p.add_argument("--artifact", default="",
+                   help="name of what is reported (keys the sticky comment; default: the gates)")
+    p.add_argument("--pr", type=int, metavar="N",
+                   help="pull request number (default: from the event payload)")
+    p.add_argument("--sha", help="commit for check run/status/deployment (default: PR head or "
+                   "GITHUB_SHA)")
+    p.add_argument("--check-name", help="check run name (default: 'mlgate / ARTIFACT')")
+    p.add_argument("--status-context", default="", help="commit status context "
+                   "(default: 'mlgate / ARTIFACT')")
+    p.add_argument("--config", metavar="FILE",
+                   help="mlgate.yaml whose `github` section switches targets on")
+    p.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> list[GateResult]:
+    from mlgate.report import read_json, render_markdown
+
+    results = [r for path in _report_files(Path(args.results)) for r in read_json(path)]
+    options = _options(args)
+    artifact = args.artifact or "+".join(dict.fromkeys(r.gate for r in results)) or "report"
+    title = f"mlgate: {artifact}"
+    published = GateResult(gate="github", summary="what `mlgate report` published")
+    outputs: dict[str, Any] = {}
+    if options["summary"]:
+        markdown = render_markdown(results, title)
+        if not os.environ.get("GITHUB_STEP_SUMMARY"):
+            print(markdown)
+        # With GITHUB_STEP_SUMMARY set the CLI appends the summary of every command.
+    if options["pr_comment"] or options["check_run"] or options["commit_status"] or args.deployment:
+        _publish(args, options, results, artifact, title, published, outputs)
+    published.data["outputs"] = outputs
+    return [*results, published] if published.checks else results
+
+
+def _publish(
+    args: argparse.Namespace,
+    options: dict[str, Any],
+    results: list[GateResult],
+    artifact: str,
+    title: str,
+    published: GateResult,
+    outputs: dict[str, Any],
+) -> None:
+    from mlgate.github import deployments, reporting
+    from mlgate.github.client import GitHubClient
+    from mlgate.github.context import GitHubContext
+    from mlgate.report import render_markdown
+
+    ctx = GitHubContext.from_env()
+    client = GitHubClient.from_env()
+    client.repo_path()  # fails early, naming GITHUB_REPOSITORY, when unset
+    pr = args.pr or ctx.pr_number
+    sha = args.sha or ""
+    if options["pr_comment"] and pr is None and not options["pr_comment_flag"]:
+        options["pr_comment"] = False  # enabled by config, but this run is not about a PR
+    if options["pr_comment"]:
+        if pr is None:
+            raise InputError("no pull request: run on a pull_request event or pass --pr N",
+                             "--pr-comment")
+        pull = client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")
+        sha = sha or str(pull["head"]["sha"])
+    elif pr is not None and not sha and not ctx.pull_request and (
+        options["check_run"] or options["commit_status"]
+    ):
+        pull = client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")
+        sha = str(pull["head"]["sha"])
+    sha = sha or ctx.head_sha
+    workflow = ctx.workflow or "mlgate"
+    if options["pr_comment"] and pr is not None:
+        body = render_markdown(results, title)
+        if ctx.run_url:
+            body += f"\n[workflow run]({ctx.run_url})\n"
+        done = reporting.upsert_comment(client, pr, body, workflow=workflow, artifact=artifact)
+        published.add(CheckResult("pr comment", Status.PASS,
+                                  f"{done.action} comment {done.id} on pull request #{pr}",
+                                  value=done.url))
+        outputs["comment_url"] = done.url
+    if (options["check_run"] or options["commit_status"] or args.deployment) and not sha:
+        raise InputError("no commit to report on: set GITHUB_SHA or pass --sha", "--sha")
+    if options["check_run"]:
+        name = args.check_name or options["check_name"] or f"mlgate / {artifact}"
+        done = reporting.publish_check_run(client, results, name=name, head_sha=sha,
+                                           details_url=ctx.run_url, title=title)
+        published.add(CheckResult("check run", Status.PASS,
+                                  f"check run {name!r} ({reporting.conclusion(results)}) on "
+                                  f"{sha[:12]}", value=done.url))
+        outputs["check_run_id"] = done.id
+    if options["commit_status"]:
+        context = args.status_context or options["status_context"] or f"mlgate / {artifact}"
+        done = reporting.publish_commit_status(client, results, sha=sha, context=context,
+                                               target_url=ctx.run_url)
+        published.add(CheckResult("commit status", Status.PASS,
+                                  f"status {context!r} on {sha[:12]}"))
+    if args.deployment:
+        passed = all(r.passed for r in results)
+        state = args.deployment_state or ("success" if passed else "failure")
+        deployment, status = deployments.record(
+            client, environment=args.deployment, state=state, sha=sha, log_url=ctx.run_url,
+            description=f"{artifact}: {reporting.status_description(results)}",
+            environment_url=args.environment_url,
+        )
+        published.add(CheckResult("deployment", Status.PASS,
+                                  f"deployment {deployment['id']} to {args.deployment}: {state}"))
+        outputs["deployment_id"] = deployment["id"]
+        outputs["deployment_status"] = status["state"]
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags, plus the ``github`` section of ``--config`` when one is given."""
+    section: dict[str, Any] = {}
+    if args.config:
+        from mlgate.config import load_config
+
+        section = load_config(args.config).section("github")
+    configured = bool(args.config)
+    return {
+        "pr_comment": args.pr_comment or bool(section.get("pr_comment", configured)),
+        "pr_comment_flag": bool(args.pr_comment),
+        "check_run": args.check_run or bool(section.get("check_run", configured)),
+        "commit_status": args.commit_status or bool(section.get("commit_status", False)),
+        "summary": args.summary or bool(section.get("summary", False)),
+        "check_name": str(section.get("check_name", "")),
+        "status_context": str(section.get("status_context", "")),
+    }
+
+
+def _report_files(path: Path) -> list[Path]:
+    """A report file, a directory's report.json (from `mlgate run`), or all its *.json."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise InputError("no such file or directory", path)
+    if (path / "report.json").is_file():
+        return [path / "report.json"]
+    files = sorted(p for p in path.glob("*.json") if p.is_file())
+    if not files:
+        raise InputError("no JSON reports here (expected report.json or *.json written by "
+                         "--json or `mlgate run`)", path)
+    return files

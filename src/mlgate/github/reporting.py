@@ -1,0 +1,192 @@
+"""Publish gate results on GitHub: a sticky PR comment, a check run and a commit status.
+
+The sticky comment is found again by a hidden HTML marker per (workflow, artifact), so a
+pull request gets exactly one comment per report that is edited on every push instead of a
+new comment per run. Texts are trimmed to GitHub's limits (65 535 characters for check-run
+output, 140 for status descriptions) and annotations are sent in batches of 50, the most
+GitHub accepts per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.github.client import GitHubClient
+from mlgate.report import render_markdown
+from mlgate.result import GateResult, Status
+
+MAX_OUTPUT = 65535
+MAX_COMMENT = 65536
+MAX_DESCRIPTION = 140
+ANNOTATION_BATCH = 50
+TRIMMED = "\n\n… (trimmed: the full report is in the job summary and the JSON report)\n"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publication call did, for step outputs and messages."""
+
+    kind: str
+    id: int
+    url: str
+    action: str  # created / updated
+
+
+def marker(workflow: str, artifact: str) -> str:
+    return f"<!-- mlgate:{_clean(workflow)}:{_clean(artifact)} -->"
+
+
+def overall(results: list[GateResult]) -> Status:
+    return Status.worst([r.status for r in results])
+
+
+def conclusion(results: list[GateResult]) -> str:
+    """Check-run conclusion: failure if any gate failed, neutral if only warnings or nothing."""
+    if not results:
+        return "neutral"
+    status = overall(results)
+    return {Status.PASS: "success", Status.WARN: "neutral"}.get(status, "failure")
+
+
+def trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - len(TRIMMED)] + TRIMMED
+
+
+def upsert_comment(
+    client: GitHubClient,
+    issue_number: int,
+    body: str,
+    *,
+    workflow: str,
+    artifact: str,
+) -> Published:
+    """Create the sticky comment once, then edit it (found by its hidden marker)."""
+    mark = marker(workflow, artifact)
+    text = trim(f"{mark}\n{body}", MAX_COMMENT)
+    path = client.repo_path(f"/issues/{int(issue_number)}/comments")
+    what = f"pull request #{issue_number}"
+    existing = next(
+        (c for c in client.paginate(path, what=what) if str(c.get("body", "")).startswith(mark)),
+        None,
+    )
+    if existing is None:
+        made = client.post(path, json={"body": text}, what=what)
+        return Published("comment", int(made["id"]), str(made.get("html_url", "")), "created")
+    if existing.get("body") != text:
+        client.patch(
+            client.repo_path(f"/issues/comments/{int(existing['id'])}"),
+            json={"body": text},
+            what=f"comment {existing['id']} on {what}",
+        )
+    return Published("comment", int(existing["id"]), str(existing.get("html_url", "")), "updated")
+
+
+def annotations(results: list[GateResult]) -> list[dict[str, Any]]:
+    """Check-run annotations for failed/warned checks that point at a file (and line)."""
+    out: list[dict[str, Any]] = []
+    for r in results:
+        for c in r.checks:
+            loc = c.location or {}
+            if c.status is Status.PASS or not loc.get("file"):
+                continue
+            start = _line(loc.get("line") or loc.get("start_line"))
+            end = max(start, _line(loc.get("end_line") or start))
+            out.append(
+                {
+                    "path": str(loc["file"]).removeprefix("./"),
+                    "start_line": start,
+                    "end_line": end,
+                    "annotation_level": "warning" if c.status is Status.WARN else "failure",
+                    "title": trim(f"{r.gate}: {c.name}", 255),
+                    "message": trim(c.message or c.name, MAX_OUTPUT),
+                }
+            )
+    return out
+
+
+def check_title(results: list[GateResult]) -> str:
+    checks = sum(len(r.checks) for r in results)
+    failed = sum(len(r.failures) for r in results)
+    gates = ", ".join(r.gate for r in results) or "no gates"
+    if failed:
+        return f"{failed} of {checks} checks failed ({gates})"
+    return f"{checks} checks passed ({gates})"
+
+
+def publish_check_run(
+    client: GitHubClient,
+    results: list[GateResult],
+    *,
+    name: str,
+    head_sha: str,
+    details_url: str = "",
+    title: str = "mlgate",
+) -> Published:
+    """One completed check run; annotations beyond the first 50 follow in PATCH batches."""
+    notes = annotations(results)
+    output = {
+        "title": trim(check_title(results), 255),
+        "summary": trim(render_markdown(results, title), MAX_OUTPUT),
+    }
+    body: dict[str, Any] = {
+        "name": name,
+        "head_sha": head_sha,
+        "status": "completed",
+        "conclusion": conclusion(results),
+        "output": {**output, "annotations": notes[:ANNOTATION_BATCH]},
+    }
+    if details_url:
+        body["details_url"] = details_url
+    run = client.post(client.repo_path("/check-runs"), json=body)
+    for start in range(ANNOTATION_BATCH, len(notes), ANNOTATION_BATCH):
+        client.patch(
+            client.repo_path(f"/check-runs/{int(run['id'])}"),
+            json={"output": {**output, "annotations": notes[start : start + ANNOTATION_BATCH]}},
+        )
+    return Published("check_run", int(run["id"]), str(run.get("html_url", "")), "created")
+
+
+def publish_commit_status(
+    client: GitHubClient,
+    results: list[GateResult],
+    *,
+    sha: str,
+    context: str = "mlgate",
+    target_url: str = "",
+) -> Published:
+    """A commit status: success when every gate passed (warnings included), else failure."""
+    status = overall(results)
+    state = "success" if status in (Status.PASS, Status.WARN) else "failure"
+    body: dict[str, Any] = {
+        "state": state,
+        "context": context,
+        "description": status_description(results),
+    }
+    if target_url:
+        body["target_url"] = target_url
+    made = client.post(client.repo_path(f"/statuses/{sha}"), json=body, what=f"commit {sha}")
+    return Published("status", int(made["id"]), str(made.get("url", "")), "created")
+
+
+def status_description(results: list[GateResult]) -> str:
+    failed = [r for r in results if not r.passed]
+    if not results:
+        text = "no gate results"
+    elif failed:
+        parts = [f"{r.gate}: {len(r.failures)} failed" for r in failed]
+        text = "failed: " + "; ".join(parts)
+    else:
+        text = f"{len(results)} gate(s) passed: " + ", ".join(r.gate for r in results)
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def _clean(text: str) -> str:
+    return "".join(ch for ch in text if ch not in "<>-\n") or "default"
+
+
+def _line(value: Any) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
