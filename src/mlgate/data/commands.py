@@ -1,9 +1,52 @@
-"""Command registration (filled in by the issue that owns this command)."""
+"""``mlgate validate-data``: GX suites, column contract, drift and skew on one data set."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from mlgate.result import GateResult
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """Add this module's subcommands to the ``mlgate`` parser."""
+    """Add ``validate-data`` to the ``mlgate`` parser."""
+    p = sub.add_parser(
+        "validate-data",
+        parents=[common],
+        help="validate a data set: GX suites, column contract, drift, skew",
+        description="Validate a CSV or Parquet data set with Great Expectations suites (JSON), "
+        "a column contract, drift against a reference and train/serving skew. Flags override "
+        "the `data:` section of mlgate.yaml; without a config the flags alone are used.",
+    )
+    p.add_argument("--data", metavar="FILE", help="data set to validate (CSV or Parquet)")
+    p.add_argument("--reference", metavar="FILE", help="reference data set for drift")
+    p.add_argument("--suite", metavar="FILE", action="append", dest="suites",
+                   help="Great Expectations suite JSON (repeatable)")
+    p.add_argument("--contract", metavar="FILE", help="column contract YAML file")
+    p.add_argument("--training", metavar="FILE", help="training sample for skew")
+    p.add_argument("--serving", metavar="FILE", help="serving-log sample for skew")
+    p.add_argument("--config", metavar="FILE",
+                   help="mlgate.yaml to read the `data:` section from "
+                   "(default: ./mlgate.yaml when it exists)")
+    p.add_argument("--evidence-dir", metavar="DIR",
+                   help="write evidence files (the compiled contract suite) here")
+    p.set_defaults(handler=_validate_data)
+
+
+def _validate_data(args: argparse.Namespace) -> GateResult:
+    from mlgate.config import DEFAULT_CONFIG, load_config
+    from mlgate.data.gate import run_data_gate
+    from mlgate.data.settings import from_sources
+
+    config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    flags = {"data": args.data, "reference": args.reference, "suites": args.suites,
+             "contract": args.contract, "training": args.training, "serving": args.serving}
+    if config_path:
+        config = load_config(config_path)
+        settings = from_sources(config.section("data"), config.resolve, config.where, **flags)
+    else:
+        settings = from_sources(None, Path, lambda *k: "mlgate validate-data", **flags)
+    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None
+    if evidence_dir is not None:
+        evidence_dir.mkdir(parents=True, exist_ok=True)
+    return run_data_gate(settings, evidence_dir, progress=not args.quiet)

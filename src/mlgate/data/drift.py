@@ -1,0 +1,287 @@
+"""Compare two data sets column by column (drift: reference vs data; skew: training vs serving).
+
+Statistics come from :mod:`mlgate.data.drift_stats`; this module decides which columns are
+numeric or categorical, which method and threshold apply, and turns the numbers into checks: one
+per column (severity ``warn`` unless configured ``fail``), and one data-set rule that fails when
+more than ``max_drift_share`` of the compared columns drifted (Evidently's data-set drift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlgate.data.settings import DEFAULT_THRESHOLDS, P_VALUE_METHODS, DriftRules
+from mlgate.errors import InputError
+from mlgate.result import CheckResult, Status, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXAMPLES = 3
+
+
+@dataclass
+class ColumnOutcome:
+    column: str
+    kind: str  # numeric | categorical
+    method: str
+    statistic: float
+    threshold: float
+    drifted: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def compare(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    rules: DriftRules,
+    label: str,
+    ref_source: str,
+    cur_source: str,
+) -> tuple[list[CheckResult], Table]:
+    """Checks and a summary table for ``current`` against ``reference``.
+
+    ``label`` is ``drift`` or ``skew`` and prefixes every check name.
+    """
+    from pandas.api import types as t
+
+    excluded = set(rules.exclude)
+    ref_cols = [str(c) for c in reference.columns if str(c) not in excluded]
+    cur_cols = {str(c) for c in current.columns}
+    common = [c for c in ref_cols if c in cur_cols]
+    if not common:
+        raise InputError(
+            f"shares no columns with {cur_source} (nothing to compare for {label}; "
+            f"columns: {', '.join(ref_cols[:5])})", ref_source)
+    checks: list[CheckResult] = []
+    broken: list[str] = []
+    for col in ref_cols:
+        if col not in cur_cols:
+            broken.append(col)
+            checks.append(CheckResult(f"{label}: {col}", Status.FAIL,
+                                      f"column {col!r} is in {ref_source} but missing from "
+                                      f"{cur_source}", value="missing",
+                                      details={"column": col}))
+    extra = sorted(cur_cols - set(ref_cols) - excluded)
+    for col in extra:
+        checks.append(CheckResult(f"{label}: {col}", Status.WARN,
+                                  f"column {col!r} is not in {ref_source}; no {label} computed",
+                                  value="new column", details={"column": col}))
+    numeric, categorical = [], []
+    for col in common:
+        r, c = reference[col], current[col]
+        r_num = t.is_numeric_dtype(r) and not t.is_bool_dtype(r)
+        c_num = t.is_numeric_dtype(c) and not t.is_bool_dtype(c)
+        if r_num != c_num:
+            broken.append(col)
+            kinds = ("numeric" if r_num else "non-numeric", "numeric" if c_num else "non-numeric")
+            checks.append(CheckResult(
+                f"{label}: {col}", Status.FAIL,
+                f"column {col!r} is {kinds[1]} ({c.dtype}) in {cur_source} but {kinds[0]} "
+                f"({r.dtype}) in {ref_source}", value=str(c.dtype), threshold=str(r.dtype),
+                details={"column": col, "examples": _type_examples(c, r_num)},
+            ))
+        elif r_num:
+            numeric.append(col)
+        else:
+            categorical.append(col)
+    outcomes = _numeric(reference, current, numeric, rules, checks, broken, label)
+    outcomes += _categorical(reference, current, categorical, rules, checks, broken, label)
+    for out in outcomes:
+        checks.append(_column_check(out, rules, label))
+    drifted = [o.column for o in outcomes if o.drifted] + broken
+    compared = len(outcomes) + len(broken)
+    share = len(drifted) / compared if compared else 0.0
+    ok = share <= rules.max_drift_share
+    checks.append(CheckResult(
+        f"{label}: data set", Status.PASS if ok else Status.FAIL,
+        f"{len(drifted)} of {compared} columns drifted ({share:.0%}); fails above "
+        f"{rules.max_drift_share:.0%}" + (f": {', '.join(drifted[:8])}" if drifted else ""),
+        value=round(share, 4), threshold=rules.max_drift_share,
+        details={"drifted_columns": drifted, "compared_columns": compared},
+    ))
+    table = Table(
+        f"{label} per column",
+        ["column", "type", "method", "statistic", "threshold", "drifted"],
+        [[o.column, o.kind, o.method + (" p-value" if o.method in P_VALUE_METHODS else ""),
+          _round(o.statistic), o.threshold,
+          "yes" if o.drifted else "no"] for o in outcomes],
+    )
+    return checks, table
+
+
+def _method(rules: DriftRules, col: str, kind: str, n_ref: float, n_cur: float
+            ) -> tuple[str, float]:
+    override = rules.columns.get(col)
+    method = rules.numeric_method if kind == "numeric" else rules.categorical_method
+    threshold = rules.numeric_threshold if kind == "numeric" else rules.categorical_threshold
+    if override and override.method:
+        method, threshold = override.method, None
+    if override and override.threshold is not None:
+        threshold = float(override.threshold)
+    if method == "auto":
+        # Tests on small samples, a distance on large ones (p-values of any test are "significant"
+        # on millions of rows). A configured threshold applies to the distance (PSI) only.
+        if min(n_ref, n_cur) <= rules.small_sample:
+            method, threshold = ("ks" if kind == "numeric" else "chi2"), None
+        else:
+            method = "psi"
+    return method, float(threshold if threshold is not None else DEFAULT_THRESHOLDS[method])
+
+
+def _decide(method: str, stats: dict[str, float], threshold: float) -> tuple[float, bool]:
+    key = {"ks": "ks_pvalue", "chi2": "chi2_pvalue", "ks_stat": "ks"}.get(method, method)
+    value = float(stats[key])
+    return value, (value < threshold) if method in P_VALUE_METHODS else (value > threshold)
+
+
+def _numeric(reference: pd.DataFrame, current: pd.DataFrame, cols: list[str],
+             rules: DriftRules, checks: list[CheckResult], broken: list[str],
+             label: str) -> list[ColumnOutcome]:
+    from mlgate.data.drift_stats import finite, numeric_drift
+
+    usable, refs, curs, extras = [], [], [], {}
+    for col in cols:
+        r_all = reference[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        c_all = current[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        r, c = finite(r_all), finite(c_all)
+        if len(r) == 0 or len(c) == 0:
+            broken.append(col)
+            side = "reference" if len(r) == 0 else "data"
+            checks.append(CheckResult(f"{label}: {col}", Status.FAIL,
+                                      f"column {col!r} has no finite values in the {side}",
+                                      value="no values", details={"column": col}))
+            continue
+        usable.append(col)
+        refs.append(r)
+        curs.append(c)
+        extras[col] = {
+            "null_share_reference": round(float(np.isnan(r_all).mean()), 4),
+            "null_share_data": round(float(np.isnan(c_all).mean()), 4),
+            "nonfinite_data": int(len(c_all) - len(c) - np.isnan(c_all).sum()),
+            **_outside_range(current, col, c_all, float(r.min()), float(r.max())),
+        }
+    if not usable:
+        return []
+    stats = numeric_drift(refs, curs)
+    out = []
+    for i, col in enumerate(usable):
+        values = {"ks": stats.ks[i], "ks_pvalue": stats.ks_pvalue[i], "psi": stats.psi[i],
+                  "js": stats.js[i]}
+        method, threshold = _method(rules, col, "numeric", stats.n_ref[i], stats.n_cur[i])
+        value, drifted = _decide(method, values, threshold)
+        details = {k: _round(v) for k, v in values.items()}
+        details.update(n_reference=int(stats.n_ref[i]), n_data=int(stats.n_cur[i]),
+                       ks_resolution=_round(stats.ks_resolution[i]), **extras[col])
+        out.append(ColumnOutcome(col, "numeric", method, value, threshold, drifted, details))
+    return out
+
+
+def _categorical(reference: pd.DataFrame, current: pd.DataFrame, cols: list[str],
+                 rules: DriftRules, checks: list[CheckResult], broken: list[str],
+                 label: str) -> list[ColumnOutcome]:
+    from mlgate.data.drift_stats import categorical_drift
+
+    usable: list[str] = []
+    ref_rows: list[np.ndarray] = []
+    cur_rows: list[np.ndarray] = []
+    extras: dict[str, dict[str, Any]] = {}
+    for col in cols:
+        r_counts = reference[col].value_counts(dropna=True)
+        c_counts = current[col].value_counts(dropna=True)
+        r_counts.index = r_counts.index.map(str)
+        c_counts.index = c_counts.index.map(str)
+        r_counts = r_counts.groupby(level=0).sum()
+        c_counts = c_counts.groupby(level=0).sum()
+        if r_counts.sum() == 0 or c_counts.sum() == 0:
+            broken.append(col)
+            side = "reference" if r_counts.sum() == 0 else "data"
+            checks.append(CheckResult(f"{label}: {col}", Status.FAIL,
+                                      f"column {col!r} has only missing values in the {side}",
+                                      value="no values", details={"column": col}))
+            continue
+        labels = r_counts.index.union(c_counts.index)
+        usable.append(col)
+        ref_rows.append(r_counts.reindex(labels, fill_value=0).to_numpy(dtype=np.float64))
+        cur_rows.append(c_counts.reindex(labels, fill_value=0).to_numpy(dtype=np.float64))
+        unseen = [str(v) for v in c_counts.index if v not in r_counts.index]
+        extras[col] = {
+            "null_share_reference": round(float(reference[col].isna().mean()), 4),
+            "null_share_data": round(float(current[col].isna().mean()), 4),
+            "categories": len(labels),
+        }
+        if unseen:
+            extras[col]["unseen_categories"] = unseen[:5]
+            mask = current[col].astype(str).isin(unseen[:5])
+            extras[col]["example_rows"] = _rows(current, mask)
+    if not usable:
+        return []
+    width = max(len(r) for r in ref_rows)
+    ref_m = np.zeros((len(usable), width))
+    cur_m = np.zeros((len(usable), width))
+    for i, (r, c) in enumerate(zip(ref_rows, cur_rows, strict=True)):
+        ref_m[i, : len(r)], cur_m[i, : len(c)] = r, c
+    stats = categorical_drift(ref_m, cur_m)
+    out = []
+    for i, col in enumerate(usable):
+        values = {"chi2": stats.chi2[i], "chi2_pvalue": stats.chi2_pvalue[i],
+                  "psi": stats.psi[i], "js": stats.js[i]}
+        method, threshold = _method(rules, col, "categorical", stats.n_ref[i], stats.n_cur[i])
+        value, drifted = _decide(method, values, threshold)
+        details = {k: _round(v) for k, v in values.items()}
+        details.update(n_reference=int(stats.n_ref[i]), n_data=int(stats.n_cur[i]),
+                       **extras[col])
+        out.append(ColumnOutcome(col, "categorical", method, value, threshold, drifted,
+                                 details))
+    return out
+
+
+def _column_check(out: ColumnOutcome, rules: DriftRules, label: str) -> CheckResult:
+    override = rules.columns.get(out.column)
+    severity = (override.severity if override and override.severity else rules.severity)
+    bad = Status.FAIL if severity == "fail" else Status.WARN
+    relation = "<" if out.method in P_VALUE_METHODS else ">"
+    what = f"{out.method} {'p-value ' if out.method in P_VALUE_METHODS else ''}"
+    if out.drifted:
+        message = f"drifted: {what}{out.statistic:.4g} {relation} {out.threshold:g}"
+    else:
+        message = f"{what}{out.statistic:.4g} (drifts when {relation} {out.threshold:g})"
+    return CheckResult(f"{label}: {out.column}", bad if out.drifted else Status.PASS, message,
+                       value=_round(out.statistic), threshold=out.threshold,
+                       details={"column": out.column, "type": out.kind, "method": out.method,
+                                **out.stats})
+
+
+def _outside_range(frame: pd.DataFrame, col: str, values: np.ndarray, lo: float, hi: float
+                   ) -> dict[str, Any]:
+    """How many data values fall outside the reference's range, with a few example rows."""
+    with np.errstate(invalid="ignore"):
+        mask = (values < lo) | (values > hi)
+    count = int(mask.sum())
+    if not count:
+        return {}
+    return {"outside_reference_range": count, "reference_range": [lo, hi],
+            "example_rows": _rows(frame, mask)}
+
+
+def _rows(frame: pd.DataFrame, mask: Any) -> list[dict[str, Any]]:
+    positions = np.flatnonzero(np.asarray(mask))[:EXAMPLES]
+    return [{"row": int(p), **{str(k): v for k, v in frame.iloc[int(p)].items()}}
+            for p in positions]
+
+
+def _type_examples(series: pd.Series, want_numeric: bool) -> list[Any]:
+    import pandas as pd
+
+    values = series.dropna()
+    if want_numeric:
+        values = values[pd.to_numeric(values, errors="coerce").isna()]
+    return [v for v in values.head(EXAMPLES).tolist()]
+
+
+def _round(value: Any) -> Any:
+    number = float(value)
+    return round(number, 6) if np.isfinite(number) else str(number)

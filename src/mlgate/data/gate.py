@@ -1,0 +1,147 @@
+"""The data gate: load the data, then run the finite-value check, the contract, the GX suites,
+drift against the reference and train/serving skew, and gather everything in one GateResult.
+
+Suites are read and validated before any data is loaded, so a malformed suite costs the user
+no waiting; every input problem is an InputError (exit 2), every finding a check (exit 1).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlgate.data.settings import DataSettings, display
+from mlgate.progress import Progress
+from mlgate.result import CheckResult, GateResult, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXAMPLES = 3
+PROGRESS_BYTES = 50 * 1024 * 1024
+
+
+def _input_bytes(settings: DataSettings) -> int:
+    paths = [settings.data, settings.reference, settings.training, settings.serving]
+    return sum(p.stat().st_size for p in paths if p is not None and p.is_file())
+
+
+def run_data_gate(
+    settings: DataSettings, evidence_dir: Path | None = None, progress: bool = True
+) -> GateResult:
+    from mlgate.data import contract as contract_mod
+    from mlgate.data.drift import compare
+    from mlgate.data.gx_run import run_expectations
+    from mlgate.data.loading import load_frame
+    from mlgate.data.suites import load_suite
+
+    suites = [load_suite(p, display(p)) for p in settings.suites]
+    compiled = (contract_mod.compile_contract(settings.contract, settings.contract_source)
+                if settings.contract else [])
+    steps = 1 + bool(settings.contract) + len(suites) + bool(settings.reference) + bool(
+        settings.training)
+    result = GateResult(gate="data")
+    data_name = display(settings.data)
+    big = _input_bytes(settings) >= PROGRESS_BYTES  # small runs finish before a line is useful
+    with Progress("data gate", steps, enabled=progress and big) as bar:
+        done = 0
+        bar.update(done, f"loading {data_name}")
+        frame = load_frame(settings.data, "data")
+        if settings.check_finite:
+            result.checks += finite_checks(frame)
+        done += 1
+        if settings.contract:
+            bar.update(done, "contract")
+            dtype_checks, failed = contract_mod.dtype_checks(
+                settings.contract, frame, settings.contract_source)
+            checks = run_expectations(
+                frame, contract_mod.runnable(compiled, frame, failed), contract_mod.PREFIX)
+            result.checks += _interleave(dtype_checks, checks)
+            done += 1
+            if evidence_dir is not None:
+                evidence = evidence_dir / "data-contract-suite.json"
+                evidence.write_text(json.dumps(contract_mod.suite_json(compiled), indent=2,
+                                               default=str), encoding="utf-8")
+                result.evidence.append(str(evidence))
+        for suite in suites:
+            bar.update(done, f"suite {suite.name}")
+            result.checks += run_expectations(frame, suite.expectations,
+                                              f"suite {Path(suite.path).stem}: ")
+            done += 1
+        if settings.reference:
+            bar.update(done, "drift")
+            reference = load_frame(settings.reference, "reference")
+            checks, table = compare(reference, frame, settings.drift, "drift",
+                                    display(settings.reference), data_name)
+            del reference
+            result.checks += checks
+            result.tables.append(table)
+            done += 1
+        if settings.training and settings.serving:
+            bar.update(done, "skew")
+            training = load_frame(settings.training, "training")
+            serving = load_frame(settings.serving, "serving")
+            checks, table = compare(training, serving, settings.skew, "skew",
+                                    display(settings.training), display(settings.serving))
+            result.checks += checks
+            result.tables.append(table)
+        bar.update(steps)
+    failures = result.failures
+    result.summary = (
+        f"{data_name}: {len(frame)} rows x {frame.shape[1]} columns; "
+        f"{len(result.checks)} checks, {len(failures)} failed"
+        + (f" ({', '.join(c.name for c in failures[:5])})" if failures else "")
+    )
+    result.data = {
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
+    }
+    return result
+
+
+def finite_checks(frame: pd.DataFrame) -> list[CheckResult]:
+    """Fail on +/-inf in numeric columns: no threshold or statistic means anything with them.
+
+    NaN is a missing value (the contract's ``nullable`` governs it); infinity is not.
+    """
+    from pandas.api import types as t
+
+    checks = []
+    for col in frame.columns:
+        series = frame[col]
+        if not t.is_float_dtype(series):
+            continue
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        mask = np.isinf(values)
+        count = int(mask.sum())
+        if not count:
+            continue
+        positions = np.flatnonzero(mask)[:EXAMPLES]
+        rows: list[dict[str, Any]] = [
+            {"row": int(p), **{str(k): v for k, v in frame.iloc[int(p)].items()}}
+            for p in positions
+        ]
+        checks.append(CheckResult(
+            f"finite: {col}", Status.FAIL,
+            f"{count} infinite value(s) in column {col!r} (rows {', '.join(map(str, positions))})",
+            value=count, threshold=0, details={"column": str(col), "example_rows": rows},
+        ))
+    return checks
+
+
+def _interleave(dtype_checks: list[CheckResult], checks: list[CheckResult]
+                ) -> list[CheckResult]:
+    """Order contract checks by column so a reader sees each column's checks together."""
+    def column(c: CheckResult) -> str:
+        return str(c.details.get("column", ""))
+
+    order: list[str] = []
+    for c in checks + dtype_checks:
+        if column(c) not in order:
+            order.append(column(c))
+    both = checks + dtype_checks
+    return sorted(both, key=lambda c: order.index(column(c)))

@@ -1,0 +1,177 @@
+"""What the data gate should do, merged from mlgate.yaml's ``data:`` section and the flags.
+
+Flags win over the config; with no config the flags alone describe the run. Every path is
+resolved here (relative to the config file's directory when it came from the config), so the
+gate itself never has to know where a setting came from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import InputError
+
+NUMERIC_METHODS = ("auto", "ks", "ks_stat", "psi", "js")
+CATEGORICAL_METHODS = ("auto", "chi2", "psi", "js")
+# Default thresholds per method; p-value methods drift when p < threshold, others when the
+# statistic is > threshold.
+DEFAULT_THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "ks_stat": 0.1, "psi": 0.2, "js": 0.1}
+P_VALUE_METHODS = ("ks", "chi2")
+SMALL_SAMPLE = 1000
+MAX_DRIFT_SHARE = 0.5
+
+
+@dataclass
+class ColumnRule:
+    method: str | None = None
+    threshold: float | None = None
+    severity: str | None = None
+
+
+@dataclass
+class DriftRules:
+    """Thresholds for drift (reference vs data) or skew (training vs serving)."""
+
+    numeric_method: str = "auto"
+    numeric_threshold: float | None = None
+    categorical_method: str = "auto"
+    categorical_threshold: float | None = None
+    columns: dict[str, ColumnRule] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    max_drift_share: float = MAX_DRIFT_SHARE
+    small_sample: int = SMALL_SAMPLE
+    severity: str = "warn"
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any], base: DriftRules | None = None) -> DriftRules:
+        """Build from a ``drift:``/``skew:`` mapping; keys not given fall back to ``base``."""
+        rules = DriftRules() if base is None else DriftRules(**vars(base))
+        numeric = raw.get("numeric") or {}
+        categorical = raw.get("categorical") or {}
+        if "method" in numeric:
+            rules.numeric_method = str(numeric["method"])
+            rules.numeric_threshold = None
+        if "threshold" in numeric:
+            rules.numeric_threshold = float(numeric["threshold"])
+        if "method" in categorical:
+            rules.categorical_method = str(categorical["method"])
+            rules.categorical_threshold = None
+        if "threshold" in categorical:
+            rules.categorical_threshold = float(categorical["threshold"])
+        if "columns" in raw:
+            rules.columns = {
+                str(name): ColumnRule(
+                    method=(spec or {}).get("method"),
+                    threshold=(spec or {}).get("threshold"),
+                    severity=(spec or {}).get("severity"),
+                )
+                for name, spec in (raw.get("columns") or {}).items()
+            }
+        if "exclude" in raw:
+            rules.exclude = [str(c) for c in raw.get("exclude") or []]
+        for key in ("max_drift_share", "small_sample", "severity"):
+            if key in raw:
+                setattr(rules, key, type(getattr(rules, key))(raw[key]))
+        return rules
+
+
+@dataclass
+class DataSettings:
+    data: Path
+    reference: Path | None = None
+    suites: list[Path] = field(default_factory=list)
+    contract: dict[str, Any] | None = None
+    contract_source: str = "contract"
+    drift: DriftRules = field(default_factory=DriftRules)
+    training: Path | None = None
+    serving: Path | None = None
+    skew: DriftRules = field(default_factory=DriftRules)
+    check_finite: bool = True
+
+
+def display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def from_sources(
+    section: dict[str, Any] | None,
+    resolve: Any,
+    where: Any,
+    data: str | None = None,
+    reference: str | None = None,
+    suites: list[str] | None = None,
+    contract: str | None = None,
+    training: str | None = None,
+    serving: str | None = None,
+) -> DataSettings:
+    """Merge a (schema-validated) ``data:`` section with flag values; flags win.
+
+    ``resolve`` maps a config-relative path to a Path; ``where(*keys)`` names a config field
+    for error messages. Flag paths are taken relative to the working directory.
+    """
+    cfg = section or {}
+    data_path = Path(data) if data else (resolve(cfg["path"]) if cfg.get("path") else None)
+    if data_path is None:
+        raise InputError("no data to validate: pass --data FILE or set data.path in mlgate.yaml",
+                         where("data", "path") if section is not None else "mlgate validate-data")
+    settings = DataSettings(data=data_path)
+    if reference:
+        settings.reference = Path(reference)
+    elif cfg.get("reference"):
+        settings.reference = resolve(cfg["reference"])
+    if suites:
+        settings.suites = [Path(s) for s in suites]
+    else:
+        configured = list(cfg.get("suites") or [])
+        if cfg.get("suite"):
+            configured.insert(0, cfg["suite"])
+        settings.suites = [resolve(s) for s in configured]
+    if contract:
+        settings.contract, settings.contract_source = load_contract_file(Path(contract)), contract
+    elif isinstance(cfg.get("contract"), str):
+        file = resolve(cfg["contract"])
+        settings.contract, settings.contract_source = load_contract_file(file), display(file)
+    elif isinstance(cfg.get("contract"), dict):
+        settings.contract = cfg["contract"]
+        settings.contract_source = where("data", "contract")
+    settings.drift = DriftRules.from_config(cfg.get("drift") or {})
+    skew_cfg = cfg.get("skew") or {}
+    settings.skew = DriftRules.from_config(skew_cfg, base=settings.drift)
+    if training or serving:
+        if not (training and serving):
+            raise InputError("--training and --serving must be given together",
+                             "mlgate validate-data")
+        settings.training, settings.serving = Path(training), Path(serving)
+    elif skew_cfg.get("training") and skew_cfg.get("serving"):
+        settings.training = resolve(skew_cfg["training"])
+        settings.serving = resolve(skew_cfg["serving"])
+    settings.check_finite = bool(cfg.get("check_finite", True))
+    return settings
+
+
+def load_contract_file(path: Path) -> dict[str, Any]:
+    """Read a contract YAML file (the mapping that ``data.contract`` holds) and validate it."""
+    from mlgate.config import parse_yaml, validate_document
+    from mlgate.resources import load_schema
+
+    if not path.is_file():
+        raise InputError("contract file not found", path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read contract: {exc}", path) from exc
+    raw, node = parse_yaml(text, path)
+    if not isinstance(raw, dict):
+        raise InputError("a contract must be a mapping with 'columns' (and 'row_count')", path)
+    full = load_schema("mlgate.schema.json")
+    schema = {"$ref": "#/$defs/data_contract", "$defs": full["$defs"]}
+    validate_document(raw, node, path, schema)
+    return raw

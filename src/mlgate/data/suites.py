@@ -1,0 +1,128 @@
+"""Great Expectations suites kept as JSON in git: load them and validate them before GX runs.
+
+GX would report a malformed suite with a pydantic traceback deep inside its validator; we check
+the JSON ourselves first so the user gets ``suites/x.json: expectations[3]: unknown expectation
+type 'expect_foo'`` and exit 2 instead.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import InputError
+
+# kwargs that name columns of the batch; checked against the data before GX runs so a missing
+# column becomes a failing check that says so, not an exception inside a metric.
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+COLUMN_LIST_KWARGS = ("column_list",)
+
+
+@dataclass
+class Expectation:
+    """One validated expectation: its GX type, kwargs, and where it came from."""
+
+    type: str
+    kwargs: dict[str, Any]
+    source: str  # e.g. "suites/churn.json: expectations[3]" or "contract: columns[2]"
+    label: str = ""  # short name used in check names (contract checks set their own)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        """Columns this expectation reads (empty for table-level expectations)."""
+        names = [str(self.kwargs[k]) for k in COLUMN_KWARGS if k in self.kwargs]
+        for key in COLUMN_LIST_KWARGS:
+            names += [str(c) for c in self.kwargs.get(key) or []]
+        return names
+
+
+@dataclass
+class Suite:
+    name: str
+    path: str
+    expectations: list[Expectation]
+
+
+def known_expectation_types() -> set[str]:
+    """Every expectation type registered with the installed GX (core ones, 1.x names)."""
+    import great_expectations  # noqa: F401 - importing registers the core expectations
+    from great_expectations.expectations.registry import (
+        list_registered_expectation_implementations,
+    )
+
+    return set(list_registered_expectation_implementations())
+
+
+def load_suite(path: str | Path, display: str | None = None) -> Suite:
+    """Read and validate a suite JSON file (the format ``ExpectationSuite`` serialises to)."""
+    file = Path(path)
+    where = display or str(path)
+    if not file.is_file():
+        raise InputError("suite file not found", where)
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed suite JSON: {exc.msg} (line {exc.lineno})", where) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read suite: {exc}", where) from exc
+    return parse_suite(raw, where)
+
+
+def parse_suite(raw: Any, where: str) -> Suite:
+    if not isinstance(raw, dict):
+        raise InputError("a suite must be a JSON object with an 'expectations' list", where)
+    items = raw.get("expectations")
+    if not isinstance(items, list):
+        raise InputError("'expectations' must be a list", where)
+    name = str(raw.get("name") or Path(where).stem)
+    known = known_expectation_types()
+    expectations = [_parse_item(item, f"{where}: expectations[{i}]", known)
+                    for i, item in enumerate(items)]
+    return Suite(name=name, path=where, expectations=expectations)
+
+
+def _parse_item(item: Any, source: str, known: set[str]) -> Expectation:
+    if not isinstance(item, dict):
+        raise InputError("expected an object with 'type' and 'kwargs'", source)
+    # GX 0.x files say "expectation_type"; 1.x says "type". Accept both, report the 1.x name.
+    etype = item.get("type", item.get("expectation_type"))
+    if not isinstance(etype, str) or not etype:
+        raise InputError("missing expectation 'type'", source)
+    if etype not in known:
+        raise InputError(f"unknown expectation type {etype!r}", source)
+    kwargs = item.get("kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise InputError(f"{etype}: 'kwargs' must be an object", source)
+    meta = item.get("meta") or {}
+    expectation = Expectation(etype, dict(kwargs), source, meta=dict(meta))
+    check_kwargs(expectation)
+    return expectation
+
+
+def check_kwargs(expectation: Expectation) -> None:
+    """Let GX's own model validate the kwargs, and word its first complaint on one line."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    try:
+        ExpectationConfiguration(type=expectation.type, kwargs=expectation.kwargs).to_domain_obj()
+    except Exception as exc:
+        raise InputError(
+            f"{expectation.type}: invalid kwargs: {_pydantic_summary(exc)}", expectation.source
+        ) from exc
+
+
+def _pydantic_summary(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            return f"{loc}: {first.get('msg', '')}".strip(": ")
+        except Exception:  # noqa: S110 - fall back to the plain message below
+            pass
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
