@@ -82,7 +82,7 @@ def upsert_comment(
     return Published("comment", int(existing["id"]), str(existing.get("html_url", "")), "updated")
 
 
-def annotations(results: list[GateResult]) -> list[dict[str, Any]]:
+def check_annotations(results: list[GateResult]) -> list[dict[str, Any]]:
     """Check-run annotations for failed/warned checks that point at a file (and line)."""
     out: list[dict[str, Any]] = []
     for r in results:
@@ -124,7 +124,7 @@ def publish_check_run(
     title: str = "mlgate",
 ) -> Published:
     """One completed check run; annotations beyond the first 50 follow in PATCH batches."""
-    notes = annotations(results)
+    notes = check_annotations(results)
     output = {
         "title": trim(check_title(results), 255),
         "summary": trim(render_markdown(results, title), MAX_OUTPUT),
