@@ -258,7 +258,8 @@ def promote(repo: Path, lc: LedgerConfig, req: PromoteRequest) -> GateResult:
             f" (approved by {approvers})" if approvers else "")
         evidence = {"event": "assign", "checks": [c.to_dict() for c in checks],
                     "approvals": [a.to_dict() for a in approvals]}
-        return Plan(tags=[NewTag(tag, ref.commit, compose(summary, rec))],
+        when = state.next_event_time(int(now.timestamp()))
+        return Plan(tags=[NewTag(tag, ref.commit, compose(summary, rec), when)],
                     notes={ref.commit: {tag: evidence}}, result=gate)
 
     plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor)
@@ -313,11 +314,12 @@ def rollback(repo: Path, lc: LedgerConfig, name: str, stage: str, to: str | None
                 "commit": cur_ref.commit, "replaced_by": target}
         arec = {**base, "event": "rollback", "version": target, "counter": counter + 1,
                 "commit": tgt_ref.commit, "rolled_back_from": current}
+        when = state.next_event_time(int(datetime.now(UTC).timestamp()))
         tags = [
             NewTag(unassign, cur_ref.commit,
-                   compose(f"Roll back {name} {current} from {stage}: {reason}", urec)),
+                   compose(f"Roll back {name} {current} from {stage}: {reason}", urec), when),
             NewTag(assign, tgt_ref.commit,
-                   compose(f"Roll back {name} {stage} to {target}: {reason}", arec)),
+                   compose(f"Roll back {name} {stage} to {target}: {reason}", arec), when + 1),
         ]
         notes: dict[str, dict[str, dict[str, Any]]] = {}
         notes.setdefault(cur_ref.commit, {})[unassign] = {"event": "unassign", "reason": reason}

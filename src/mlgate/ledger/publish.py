@@ -31,9 +31,12 @@ _RETRYABLE = ("already exists", "non-fast-forward", "fetch first", "stale info",
 
 @dataclass
 class NewTag:
+    """A tag to create; ``time`` (unix seconds) overrides the tagger date when set."""
+
     name: str
     commit: str
     message: str
+    time: int | None = None
 
 
 @dataclass
@@ -77,7 +80,10 @@ def transact(
             for tag in plan.tags:
                 if gitio.rev_parse(repo, f"refs/tags/{tag.name}"):
                     raise InputError("tag exists already", tag.name)
-                gitio.create_tag(repo, tag.name, tag.commit, tag.message, env)
+                tag_env = dict(env)
+                if tag.time is not None:
+                    tag_env["GIT_COMMITTER_DATE"] = f"{tag.time} +0000"
+                gitio.create_tag(repo, tag.name, tag.commit, tag.message, tag_env)
                 created.append(tag.name)
             for commit, entries in plan.notes.items():
                 _add_note(repo, commit, entries, env)

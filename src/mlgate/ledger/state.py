@@ -46,6 +46,17 @@ class ArtifactState:
     def max_counter(self) -> int:
         return max((e.counter or 0 for e in self.stage_events), default=0)
 
+    def next_event_time(self, now: int) -> int:
+        """A tagger time later than every stage event of this artifact.
+
+        GTO orders events by tag time (whole seconds); keeping each artifact's stage tags
+        strictly increasing in time makes GTO's order the counter order even for promotions
+        made within the same second.
+        """
+        last = max((e.tag.time for e in self.stage_events), default=0)
+        last = max([last, *(ref.time for ref in self.versions.values())])
+        return max(now, last + 1)
+
     def active_versions(self) -> list[str]:
         return [v for v in self.versions if v not in self.deregistered]
 
