@@ -1,0 +1,96 @@
+"""Run one load test end to end: check inputs, bring the target up, load it, judge the SLOs.
+
+Shared by ``mlgate load-test`` and the ``load`` stage of ``mlgate run``. Everything that can be
+wrong with the input (payload, template, SLOs, a target that never becomes healthy, a URL
+nothing listens on) surfaces as :class:`InputError` before a single figure is reported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlgate.errors import InputError
+from mlgate.load.generator import Plan, classify, new_session, run_native
+from mlgate.load.locust_engine import ensure_locust, run_locust
+from mlgate.load.payload import build_bodies
+from mlgate.load.report import build_result
+from mlgate.load.settings import LoadSettings
+from mlgate.load.stats import LoadStats
+from mlgate.load.targets import open_target
+from mlgate.progress import Progress
+from mlgate.result import GateResult
+
+
+def run_load_test(settings: LoadSettings, evidence_dir: Path | None = None) -> GateResult:
+    bodies = build_bodies(settings.payload)
+    if settings.engine == "locust":
+        ensure_locust("engine")
+    with open_target(settings.target) as target:
+        plan = Plan(
+            url=target.url,
+            method=settings.method,
+            bodies=bodies,
+            headers=settings.headers,
+            rate=settings.rate,
+            duration=settings.duration,
+            warmup=settings.warmup,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+            processes=settings.processes,
+        )
+        preflight(plan, settings.target.kind == "url")
+        stats = _run_engine(settings, plan, evidence_dir)
+    result = build_result(settings, stats, target)
+    if evidence_dir is not None:
+        evidence_dir.mkdir(parents=True, exist_ok=True)
+        path = evidence_dir / "load-stats.json"
+        path.write_text(json.dumps(result.data["load"], indent=2) + "\n", encoding="utf-8")
+        result.evidence.append(str(path))
+    return result
+
+
+def preflight(plan: Plan, external: bool) -> None:
+    """One request before the clock starts: a URL nothing answers on is bad input (exit 2).
+
+    Timeouts and HTTP errors are not judged here: those are what the load test measures.
+    """
+    import requests
+
+    session = new_session(plan.url)
+    try:
+        session.request(
+            plan.method,
+            plan.url,
+            data=plan.bodies[0] if plan.bodies else None,
+            headers=plan.headers,
+            timeout=plan.timeout,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        return
+    except requests.RequestException as exc:
+        reason, _ = classify(exc)
+        what = "the endpoint" if external else "the started target's endpoint"
+        raise InputError(
+            f"cannot reach {what} ({reason}); nothing was load-tested", plan.url
+        ) from None
+    finally:
+        session.close()
+
+
+def _run_engine(settings: LoadSettings, plan: Plan, evidence_dir: Path | None) -> LoadStats:
+    total = settings.warmup + settings.duration
+    label = f"load {settings.rate:g} req/s"
+    with Progress(label, total, unit="s", enabled=settings.progress) as progress:
+        if settings.engine == "locust":
+            if evidence_dir is not None:
+                settings.locust.workdir = evidence_dir / "locust"
+            progress.update(0, "running Locust")
+            return run_locust(plan, settings.locust)
+
+        def tick(elapsed: float, sent: int) -> None:
+            phase = "warm-up" if elapsed < settings.warmup else "measuring"
+            progress.update(min(max(elapsed, 0.0), total), f"{phase}, {sent} sent")
+
+        return run_native(plan, tick)

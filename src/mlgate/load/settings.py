@@ -1,0 +1,317 @@
+"""One description of a load test, whether it comes from flags, mlgate.yaml, or both.
+
+Flags override the ``load:`` section of the config key by key, so a CI step can reuse the
+repository's settings and change only, say, ``--url``. All checking of values happens here,
+before any process or container is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlgate.config import Config
+from mlgate.errors import InputError
+from mlgate.load.locust_engine import LocustOptions
+from mlgate.load.payload import PayloadSpec
+from mlgate.load.slo import SLO, parse_slo
+from mlgate.load.targets import TargetSpec
+from mlgate.load.units import parse_duration
+from mlgate.resources import checks_dir
+
+DEFAULT_SLOS = ["error_rate<1%", "rate>=95%"]
+AUTO_PROCESS_RATE = 600  # req/s one generator process sustains comfortably
+
+
+@dataclass
+class LoadSettings:
+    target: TargetSpec
+    rate: float
+    duration: float
+    warmup: float = 0.0
+    timeout: float = 5.0
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    payload: PayloadSpec = field(default_factory=PayloadSpec)
+    slos: list[SLO] = field(default_factory=list)
+    engine: str = "native"
+    concurrency: int | None = None
+    processes: int = 1
+    locust: LocustOptions = field(default_factory=LocustOptions)
+    progress: bool = True
+
+
+class _Where:
+    """Names settings in error messages: ``--rate`` for flags, ``mlgate.yaml:load.rate``."""
+
+    def __init__(self, config: Config | None) -> None:
+        self.config = config
+
+    def __call__(self, key: str, flag: str | None, from_flag: bool) -> str:
+        if from_flag or self.config is None:
+            return flag or f"--{key.split('.')[-1].replace('_', '-')}"
+        return self.config.where("load", *key.split("."))
+
+
+def from_sources(args: argparse.Namespace | None, config: Config | None) -> LoadSettings:
+    """Merge flags over the config's ``load:`` section and validate everything."""
+    section = config.section("load") if config else {}
+    root = config.root if config else Path.cwd()
+    where = _Where(config)
+    flags = vars(args) if args is not None else {}
+
+    def pick(flag: str, key: str, default: Any = None) -> tuple[Any, bool]:
+        value = flags.get(flag)
+        if value is not None:
+            return value, True
+        node: Any = section
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return (default, False) if node is None else (node, False)
+
+    target = _target(flags, section.get("target") or {}, root, where, config)
+
+    rate_value, rate_flag = pick("rate", "rate")
+    if rate_value is None:
+        raise InputError("a target rate is required (--rate or load.rate)", "--rate")
+    rate = _positive(rate_value, where("rate", "--rate", rate_flag))
+    dur_value, dur_flag = pick("duration", "duration", "10s")
+    duration = parse_duration(dur_value, where("duration", "--duration", dur_flag))
+    if duration <= 0:
+        raise InputError("duration must be positive", where("duration", "--duration", dur_flag))
+    warm_value, warm_flag = pick("warmup", "warmup", 0)
+    warmup = parse_duration(warm_value, where("warmup", "--warmup", warm_flag))
+    to_value, to_flag = pick("timeout", "timeout", "5s")
+    timeout = parse_duration(to_value, where("timeout", "--timeout", to_flag))
+    if timeout <= 0:
+        raise InputError("timeout must be positive", where("timeout", "--timeout", to_flag))
+
+    payload = _payload(flags, section.get("payload") or {}, root, where)
+    has_body = payload.data is not None or payload.template is not None
+    method, _ = pick("method", "method", "POST" if has_body else "GET")
+    headers = dict(section.get("headers") or {})
+    for item in flags.get("header") or []:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise InputError(f"expected 'Name: value', got {item!r}", "--header")
+        headers[name.strip()] = value.strip()
+    if has_body:
+        headers.setdefault("Content-Type", "application/json")
+
+    slos = _slos(flags, section, where, config)
+    engine, engine_flag = pick("engine", "engine", "native")
+    if engine not in ("native", "locust"):
+        raise InputError(
+            f"engine must be 'native' or 'locust', got {engine!r}",
+            where("engine", "--engine", engine_flag),
+        )
+    conc, conc_flag = pick("concurrency", "concurrency")
+    procs, procs_flag = pick("processes", "processes", "auto")
+    processes = _processes(procs, rate, where("processes", "--processes", procs_flag))
+    concurrency = None
+    if conc is not None:
+        concurrency = int(_positive(conc, where("concurrency", "--concurrency", conc_flag)))
+
+    loc = section.get("locust") or {}
+    workers, w_flag = pick("locust_workers", "locust.workers", 0)
+    locust = LocustOptions(
+        users=loc.get("users"),
+        workers=int(workers),
+        expect_workers=int(loc.get("expect_workers", 0)),
+        master_bind_host=str(loc.get("master_bind_host", "127.0.0.1")),
+        master_bind_port=loc.get("master_bind_port"),
+    )
+    if locust.workers < 0:
+        raise InputError("must be >= 0", where("locust.workers", "--locust-workers", w_flag))
+    return LoadSettings(
+        target=target,
+        rate=rate,
+        duration=duration,
+        warmup=warmup,
+        timeout=timeout,
+        method=str(method).upper(),
+        headers=headers,
+        payload=payload,
+        slos=slos,
+        engine=str(engine),
+        concurrency=concurrency,
+        processes=processes,
+        locust=locust,
+        progress=not flags.get("quiet", False),
+    )
+
+
+def _positive(value: Any, source: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a positive number, got {value!r}", source) from None
+    if not number > 0 or math.isinf(number):
+        raise InputError(f"expected a positive number, got {value!r}", source)
+    return number
+
+
+def _processes(value: Any, rate: float, source: str) -> int:
+    if value in ("auto", None):
+        import os
+
+        return max(1, min(os.cpu_count() or 1, math.ceil(rate / AUTO_PROCESS_RATE)))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected 'auto' or a whole number, got {value!r}", source) from None
+    if number < 1:
+        raise InputError(f"expected at least 1, got {value!r}", source)
+    return number
+
+
+def _target(
+    flags: dict[str, Any],
+    section: dict[str, Any],
+    root: Path,
+    where: _Where,
+    config: Config | None,
+) -> TargetSpec:
+    """The target from flags (any target flag replaces the configured target) or config."""
+    startup = flags.get("startup_timeout")
+    path = flags.get("path")
+    flags = {**flags, "command": flags.get("target_command")}  # args.command is the subcommand
+    if any(flags.get(k) for k in ("url", "command", "image", "serve")):
+        chosen = [k for k in ("command", "image", "serve") if flags.get(k)]
+        if len(chosen) > 1:
+            raise InputError(
+                f"choose one target: --{chosen[0]} or --{chosen[1]}", f"--{chosen[1]}"
+            )
+        spec = TargetSpec(kind=chosen[0] if chosen else "url", source=f"--{chosen[0]}"
+                          if chosen else "--url", cwd=Path.cwd())
+        spec.url = flags.get("url")
+        spec.command = flags.get("command")
+        spec.health = flags.get("health")
+        spec.image = flags.get("image")
+        if flags.get("serve"):
+            spec.model = Path(flags["serve"])
+        spec.allow_pickle = bool(flags.get("allow_pickle"))
+        if flags.get("container_port"):
+            spec.container_port = int(flags["container_port"])
+        if flags.get("container_command"):
+            spec.container_command = flags["container_command"]
+        if spec.kind == "command" and not spec.health:
+            raise InputError("--command needs --health URL to know when it is ready", "--health")
+        if spec.kind == "image" and spec.health is None:
+            spec.health = "/"
+    elif section:
+        source = where("target", None, False)
+        primary = [k for k in ("command", "image", "serve") if k in section]
+        if len(primary) > 1 or (not primary and "url" not in section):
+            raise InputError("target needs exactly one of url, command, image, serve", source)
+        kind = primary[0] if primary else "url"
+        spec = TargetSpec(kind=kind, source=source, cwd=root)
+        spec.url = section.get("url")
+        spec.command = section.get("command") if kind == "command" else None
+        spec.health = section.get("health")
+        spec.image = section.get("image")
+        if kind == "serve":
+            spec.model = (root / section["serve"]) if not Path(section["serve"]).is_absolute() \
+                else Path(section["serve"])
+        spec.allow_pickle = bool(section.get("allow_pickle", False))
+        spec.container_port = int(section.get("port", 8080))
+        if kind == "image":
+            spec.container_command = section.get("command")
+            spec.health = spec.health or "/"
+        spec.env = {str(k): str(v) for k, v in (section.get("env") or {}).items()}
+        if kind == "command" and not spec.health:
+            raise InputError("a command target needs `health` (a URL)", source)
+        if section.get("startup_timeout") is not None and startup is None:
+            startup = section["startup_timeout"]
+        path = path if path is not None else section.get("path")
+    else:
+        raise InputError(
+            "no target: give --url, --serve MODEL, --command with --health, or --image "
+            "(or load.target in mlgate.yaml)",
+            "mlgate load-test" if config is None else config.where("load", "target"),
+        )
+    if startup is not None:
+        spec.startup_timeout = parse_duration(startup, "--startup-timeout")
+    spec.path = path
+    return spec
+
+
+def _payload(
+    flags: dict[str, Any], section: dict[str, Any], root: Path, where: _Where
+) -> PayloadSpec:
+    data = flags.get("data")
+    data_flag = data is not None
+    if data is None and section.get("data") is not None:
+        data = str(root / section["data"]) if not Path(section["data"]).is_absolute() \
+            else section["data"]
+    template = flags.get("template")
+    template_flag = template is not None
+    if template is None:
+        template = section.get("template")
+        if isinstance(template, dict | list):
+            template = json.dumps(template)
+        elif isinstance(template, str) and not template.lstrip().startswith(("{", "[")):
+            template = str(root / template)
+    rows = flags.get("rows_per_request") or section.get("rows_per_request", 1)
+    drop = list(flags.get("drop") or section.get("drop") or [])
+    return PayloadSpec(
+        data=Path(data) if data else None,
+        drop=drop,
+        rows_per_request=int(rows),
+        template=template,
+        seed=int(section.get("seed", 0)),
+        data_source=where("payload.data", "--data", data_flag),
+        template_source=where("payload.template", "--template", template_flag),
+    )
+
+
+def _slos(
+    flags: dict[str, Any], section: dict[str, Any], where: _Where, config: Config | None
+) -> list[SLO]:
+    """Profile SLOs first, then configured ones, then flags; a later one replaces an earlier
+    one for the same statistic and direction."""
+    by_key: dict[tuple[str, str], SLO] = {}
+    profile = flags.get("profile") or section.get("profile")
+    if profile:
+        source = "--profile" if flags.get("profile") else where("profile", None, False)
+        for slo in load_profile(str(profile), source, config):
+            by_key[(slo.stat, slo.op[0])] = slo
+    for i, text in enumerate(section.get("slo") or []):
+        slo = parse_slo(text, where(f"slo[{i}]", None, False))
+        by_key[(slo.stat, slo.op[0])] = slo
+    for text in flags.get("slo") or []:
+        slo = parse_slo(text, "--slo")
+        by_key[(slo.stat, slo.op[0])] = slo
+    if not by_key:
+        for text in DEFAULT_SLOS:
+            slo = parse_slo(text, "default SLOs")
+            by_key[(slo.stat, slo.op[0])] = slo
+    return list(by_key.values())
+
+
+def load_profile(name: str, source: str, config: Config | None) -> list[SLO]:
+    """SLOs from a profile: a name in checks/load/ (``interactive``) or a YAML file path."""
+    candidates = [Path(name)]
+    if config is not None:
+        candidates.insert(0, config.root / name)
+    candidates.append(checks_dir() / "load" / f"{name}.yaml")
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        known = sorted(p.stem for p in (checks_dir() / "load").glob("*.yaml"))
+        raise InputError(
+            f"no SLO profile {name!r} (built in: {', '.join(known) or 'none'})", source
+        )
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", path) from exc
+    slos = document.get("slo") if isinstance(document, dict) else None
+    if not isinstance(slos, list) or not slos:
+        raise InputError("an SLO profile needs a non-empty `slo:` list", path)
+    return [parse_slo(text, f"{path}:slo[{i}]") for i, text in enumerate(slos)]
