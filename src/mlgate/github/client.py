@@ -29,6 +29,13 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
 NOT_ACCESSIBLE = "Resource not accessible by integration"
 
+# Optional tuning from the environment (seconds): variable -> constructor option.
+_TUNING = {
+    "MLGATE_GITHUB_TIMEOUT_S": "timeout",
+    "MLGATE_GITHUB_BACKOFF_S": "backoff_s",
+    "MLGATE_GITHUB_MAX_WAIT_S": "max_rate_limit_wait_s",
+}
+
 log = logging.getLogger("mlgate.github")
 
 
@@ -118,6 +125,14 @@ class GitHubClient:
         if repository and not re.fullmatch(r"[^/\s]+/[^/\s]+", repository):
             raise InputError(f"expected 'owner/name', got {repository!r}", "GITHUB_REPOSITORY")
         api_url = source.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+        for variable, option in _TUNING.items():
+            text = source.get(variable, "").strip()
+            if text and option not in kwargs:
+                try:
+                    kwargs[option] = float(text)
+                except ValueError:
+                    raise InputError(f"expected a number of seconds, got {text!r}",
+                                     variable) from None
         return cls(token, api_url, repository, **kwargs)
 
     # -- convenience ------------------------------------------------------------------------

@@ -182,7 +182,11 @@ def status_description(results: list[GateResult]) -> str:
 
 
 def _clean(text: str) -> str:
-    return "".join(ch for ch in text if ch not in "<>-\n") or "default"
+    """Keep the marker a valid HTML comment: no ``--``, ``<``, ``>`` or newlines."""
+    text = " ".join(text.replace("<", "").replace(">", "").split())
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text or "default"
 
 
 def _line(value: Any) -> int:

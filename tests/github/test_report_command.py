@@ -1,0 +1,273 @@
+"""``mlgate report`` end to end against the emulator: comment, check run, status, deployments."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from mlgate.report import write_json
+from mlgate.result import CheckResult, GateResult, Status
+from tests.support.cli import run_mlgate
+from tests.support.github_emulator import GitHubEmulator
+
+HEAD = "c0ffee" + "0" * 34
+EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "events"
+
+
+def results(tmp_path: Path, *, failing: int = 0, name: str = "model.json") -> Path:
+    gate = GateResult(gate="model", checks=[CheckResult("auc", Status.PASS, "auc ok", 0.9, 0.8)])
+    for i in range(failing):
+        gate.add(CheckResult(f"slice {i}", Status.FAIL, f"slice {i} too low",
+                             location={"file": "data/holdout.csv", "line": i + 2}))
+    gate.add(CheckResult("note", Status.WARN, "without location"))
+    path = tmp_path / name
+    write_json(path, [gate], "gate-model")
+    return path
+
+
+@pytest.fixture
+def pr_event(tmp_path: Path, github_emulator: GitHubEmulator,
+             monkeypatch: pytest.MonkeyPatch) -> int:
+    """A pull_request event payload (GitHub's example, renumbered) for PR #12 at HEAD."""
+    payload = json.loads((EVENTS / "pull_request.synchronize.json").read_text())
+    payload["number"] = payload["pull_request"]["number"] = 12
+    payload["pull_request"]["head"]["sha"] = HEAD
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    github_emulator.add_pull(12, HEAD)
+    for key, value in {"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request",
+                       "GITHUB_SHA": "f" * 40, "GITHUB_RUN_ID": "555",
+                       "GITHUB_WORKFLOW": "ml-pr-gate"}.items():
+        monkeypatch.setenv(key, value)
+    return 12
+
+
+def test_sticky_comment_created_once_then_updated(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    github_emulator.add_comment(pr_event, "octocat", "unrelated human comment")
+    first = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment"])
+    assert first.code == 0, first.stderr
+    second = run_mlgate(["report", "--results", results(tmp_path, failing=1), "--pr-comment"])
+    assert second.code == 1, second.stderr  # exit code follows the gates
+    ours = [c for c in github_emulator.comments_on(pr_event)
+            if c["user"]["login"] == "github-actions[bot]"]
+    assert len(ours) == 1
+    body = ours[0]["body"]
+    assert body.startswith("<!-- mlgate:ml-pr-gate:model -->")
+    assert "slice 0 too low" in body  # the second run's content
+    assert "/actions/runs/555" in body
+    assert len(github_emulator.requests("POST", "/repos/*/issues/12/comments")) == 1
+    assert len(github_emulator.requests("PATCH", "/repos/*/issues/comments/*")) == 1
+
+
+def test_one_comment_per_artifact(tmp_path: Path, github_emulator: GitHubEmulator,
+                                  pr_event: int) -> None:
+    for artifact in ("churn", "fraud", "churn"):
+        out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment",
+                          "--artifact", artifact])
+        assert out.code == 0, out.stderr
+    assert len(github_emulator.comments_on(pr_event)) == 2
+
+
+def test_check_run_follows_gates_with_annotations(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path, failing=120), "--check-run",
+                      "--json", tmp_path / "out.json"])
+    assert out.code == 1
+    (run,) = github_emulator.check_runs.values()
+    assert run["name"] == "mlgate / model"
+    assert run["head_sha"] == HEAD  # the PR head, not the merge commit in GITHUB_SHA
+    assert run["conclusion"] == "failure"
+    assert run["output"]["title"].startswith("120 of 122 checks failed")
+    notes = github_emulator.annotations(run["id"])
+    assert len(notes) == 120  # batched by 50: one POST + two PATCHes
+    assert {n["path"] for n in notes} == {"data/holdout.csv"}
+    assert notes[0]["start_line"] == 2 and notes[0]["annotation_level"] == "failure"
+    assert len(github_emulator.requests("PATCH", "/repos/*/check-runs/*")) == 2
+    report = json.loads((tmp_path / "out.json").read_text())
+    github_gate = next(g for g in report["gates"] if g["gate"] == "github")
+    assert github_gate["data"]["outputs"]["check_run_id"] == run["id"]
+
+
+def test_check_run_success_and_neutral(tmp_path: Path, github_emulator: GitHubEmulator,
+                                       pr_event: int) -> None:
+    passing = tmp_path / "pass.json"
+    write_json(passing, [GateResult("data", [CheckResult("rows", Status.PASS)])], "x")
+    warning = tmp_path / "warn.json"
+    write_json(warning, [GateResult("data", [CheckResult("drift", Status.WARN)])], "x")
+    assert run_mlgate(["report", "--results", passing, "--check-run"]).code == 0
+    assert run_mlgate(["report", "--results", warning, "--check-run"]).code == 0
+    assert [r["conclusion"] for r in github_emulator.check_runs.values()] == ["success", "neutral"]
+
+
+def test_huge_summary_is_trimmed_to_github_limit(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    gate = GateResult("data", [CheckResult(f"c{i}", Status.PASS, "x" * 300) for i in range(400)])
+    path = tmp_path / "big.json"
+    write_json(path, [gate], "x")
+    out = run_mlgate(["report", "--results", path, "--check-run", "--pr-comment"])
+    assert out.code == 0, out.stderr
+    (run,) = github_emulator.check_runs.values()
+    assert len(run["output"]["summary"]) <= 65535
+    assert "trimmed" in run["output"]["summary"]
+
+
+def test_commit_status(tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path, failing=2), "--commit-status"])
+    assert out.code == 1
+    (status,) = github_emulator.statuses_for(HEAD)
+    assert status["state"] == "failure"
+    assert status["context"] == "mlgate / model"
+    assert status["description"] == "failed: model: 2 failed"
+    assert status["target_url"].endswith("/actions/runs/555")
+
+
+def test_results_directory_from_mlgate_run(tmp_path: Path, github_emulator: GitHubEmulator,
+                                           pr_event: int) -> None:
+    results_dir = tmp_path / "pr"
+    results(results_dir, name="model.json")
+    write_json(results_dir / "report.json",
+               [GateResult("data", [CheckResult("rows", Status.PASS)])], "run")
+    out = run_mlgate(["report", "--results", results_dir, "--check-run"])
+    assert out.code == 0, out.stderr
+    (run,) = github_emulator.check_runs.values()
+    assert run["name"] == "mlgate / data"  # report.json wins over the per-stage files
+
+
+def test_config_section_switches_targets_on(tmp_path: Path, github_emulator: GitHubEmulator,
+                                            pr_event: int) -> None:
+    config = tmp_path / "mlgate.yaml"
+    config.write_text("version: 1\nproject: churn\ngithub:\n  pr_comment: false\n"
+                      "  commit_status: true\n  status_context: ml/churn\n")
+    out = run_mlgate(["report", "--results", results(tmp_path), "--config", config])
+    assert out.code == 0, out.stderr
+    assert github_emulator.comments_on(pr_event) == []
+    assert len(github_emulator.check_runs) == 1  # check_run defaults to true
+    assert [s["context"] for s in github_emulator.statuses_for(HEAD)] == ["ml/churn"]
+
+
+def test_deployment_lifecycle(tmp_path: Path, github_emulator: GitHubEmulator,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SHA", HEAD)
+    monkeypatch.setenv("GITHUB_RUN_ID", "77")
+    report = results(tmp_path)
+    for env, state in (("staging", "in_progress"), ("staging", None), ("production", None)):
+        args = ["report", "--results", report, "--deployment", env]
+        if state:
+            args += ["--deployment-state", state]
+        out = run_mlgate(args)
+        assert out.code == 0, out.stderr
+    deployments = list(github_emulator.deployments.values())
+    assert [d["environment"] for d in deployments] == ["staging", "production"]
+    assert deployments[1]["production_environment"] is True
+    staging = github_emulator.deployment_statuses[deployments[0]["id"]]
+    assert [s["state"] for s in staging] == ["success", "in_progress"]  # newest first
+    assert staging[0]["log_url"].endswith("/actions/runs/77")
+    # A second staging success makes the first deployment inactive.
+    other = tmp_path / "o"
+    other.mkdir()
+    monkeypatch.setenv("GITHUB_SHA", "d" * 40)
+    assert run_mlgate(["report", "--results", report, "--deployment", "staging"]).code == 0
+    assert github_emulator.deployment_statuses[deployments[0]["id"]][0]["state"] == "inactive"
+
+
+def test_failed_gates_record_failed_deployment(tmp_path: Path, github_emulator: GitHubEmulator,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SHA", HEAD)
+    out = run_mlgate(["report", "--results", results(tmp_path, failing=1),
+                      "--deployment", "production"])
+    assert out.code == 1
+    (dep,) = github_emulator.deployments.values()
+    assert github_emulator.deployment_statuses[dep["id"]][0]["state"] == "failure"
+
+
+# -- bad input: exit 2 and one line naming what to fix -------------------------------------------
+
+
+def test_no_token(tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment"],
+                     env={"GITHUB_TOKEN": None})
+    assert out.code == 2
+    assert out.error_line.startswith("mlgate: error: GITHUB_TOKEN: no GitHub token")
+    assert github_emulator.log == []
+
+
+def test_missing_permission_names_permissions_entry(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    token = github_emulator.restricted_token(checks="read")
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_TOKEN": token})
+    assert out.code == 2
+    assert "POST /repos/octo-org/churn/check-runs" in out.error_line
+    assert "Resource not accessible by integration" in out.error_line
+    assert "`checks: write`" in out.error_line and "permissions:" in out.error_line
+    assert token not in out.stdout + out.stderr
+
+
+def test_pr_that_no_longer_exists(tmp_path: Path, github_emulator: GitHubEmulator) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment", "--pr", "404"])
+    assert out.code == 2
+    assert "pull request #404 does not exist in octo-org/churn" in out.error_line
+    assert "GET /repos/octo-org/churn/pulls/404" in out.error_line
+
+
+def test_github_down(tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_API_URL": closed, "MLGATE_GITHUB_BACKOFF_S": "0.01"})
+    assert out.code == 2
+    assert f"cannot reach GitHub at {closed} after 4 attempt(s)" in out.error_line
+    assert "POST /repos/octo-org/churn/check-runs" in out.error_line
+
+
+def test_github_500s_exhaust_retries(tmp_path: Path, github_emulator: GitHubEmulator,
+                                     pr_event: int) -> None:
+    github_emulator.inject("POST", "/repos/*/check-runs", 503, times=10)
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"MLGATE_GITHUB_BACKOFF_S": "0.01"})
+    assert out.code == 2
+    assert "answered 503 'Service Unavailable'" in out.error_line
+    assert len(github_emulator.requests("POST", "/repos/*/check-runs")) == 4
+
+
+def test_comment_without_pull_request(tmp_path: Path, github_emulator: GitHubEmulator) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment"])
+    assert out.code == 2
+    assert out.error_line == ("mlgate: error: --pr-comment: no pull request: run on a "
+                              "pull_request event or pass --pr N")
+
+
+def test_results_not_found(tmp_path: Path) -> None:
+    out = run_mlgate(["report", "--results", tmp_path / "nope"])
+    assert out.code == 2
+    assert out.error_line.endswith("nope: no such file or directory")
+
+
+def test_results_not_a_report(tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text("{}")
+    out = run_mlgate(["report", "--results", bad])
+    assert out.code == 2
+    assert "x.json: not an mlgate report" in out.error_line
+
+
+def test_bad_deployment_environment(tmp_path: Path, github_emulator: GitHubEmulator) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--deployment", "../prod",
+                      "--sha", HEAD])
+    assert out.code == 2
+    assert out.error_line.startswith("mlgate: error: --deployment: not a valid environment")
+
+
+def test_summary_printed_outside_actions(tmp_path: Path, clean_github_env: None) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path, failing=1), "--summary"])
+    assert out.code == 1
+    assert "## ❌ mlgate: model: fail" in out.stdout
