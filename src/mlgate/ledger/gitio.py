@@ -147,15 +147,17 @@ def blob_bytes(repo: Path, commit: str, path: str) -> bytes | None:
 
 
 def repo_relative(repo: Path, path: str | Path) -> str:
-    """``path`` (absolute or relative to the current directory or repo) as a repo path."""
+    """``path`` as a path inside the repository: absolute, relative to the current directory
+    when that lands inside the repository, else relative to the repository's top."""
+    top = repo.resolve()
     candidate = Path(path)
-    if not candidate.is_absolute():
-        here = Path.cwd() / candidate
-        candidate = here if here.exists() else repo / candidate
-    try:
-        return candidate.resolve().relative_to(repo.resolve()).as_posix()
-    except ValueError as exc:
-        raise InputError("artifact is outside the repository", path) from exc
+    options = [candidate] if candidate.is_absolute() else [Path.cwd() / candidate,
+                                                          top / candidate]
+    for option in options:
+        resolved = option.resolve()
+        if resolved.is_relative_to(top) and (resolved.exists() or option is options[-1]):
+            return resolved.relative_to(top).as_posix()
+    raise InputError("path is outside the repository", path)
 
 
 def head_branch(repo: Path) -> str | None:

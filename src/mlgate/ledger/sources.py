@@ -54,7 +54,6 @@ def gather(
         return []
     from mlgate.github.client import GitHubClient
 
-    client = GitHubClient.from_env()
     if source == "github":
         from mlgate.github.approvals import environment_approvals
 
@@ -63,7 +62,7 @@ def gather(
             raise InputError("GitHub environment approvals need the workflow run id "
                              "(--run-id or GITHUB_RUN_ID)", "--run-id")
         environment = request.environment or policy.environment
-        return environment_approvals(client, run_id, environment=environment)
+        return environment_approvals(GitHubClient.from_env(), run_id, environment=environment)
     from mlgate.github.approvals import comment_approvals
 
     issue = request.issue or policy.issue
@@ -72,7 +71,7 @@ def gather(
                          "(--issue N or approvals.issue)", "--issue")
     since = request.since or _entered_previous_stage(registry, name, version, policy)
     timeout = policy.timeout_s if request.timeout_s is None else request.timeout_s
-    return comment_approvals(client, issue, since=since, timeout_s=timeout,
+    return comment_approvals(GitHubClient.from_env(), issue, since=since, timeout_s=timeout,
                              poll_s=request.poll_s)
 
 
