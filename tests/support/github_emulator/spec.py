@@ -171,7 +171,10 @@ class Spec:
         out = []
         for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
             where = "/".join(str(p) for p in err.absolute_path) or "(root)"
-            out.append(f"{what} at {where}: {err.message[:300]}")
+            message = err.message
+            if len(message) > 200:  # the instance is quoted in full: say which rule instead
+                message = f"violates {err.validator}={str(err.validator_value)[:80]}"
+            out.append(f"{what} at {where}: {message}")
         return out[:10]
 
 
