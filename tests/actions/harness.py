@@ -1,0 +1,421 @@
+"""Run composite actions and workflow jobs for real, the way the GitHub runner does.
+
+What the runner does and the harness does too: action inputs with their defaults (expressions
+included) and ``INPUT_*`` variables, ``env:`` at job, step and ``uses:``-step level, the
+runner's ``GITHUB_*``/``RUNNER_*`` variables, one fresh ``GITHUB_OUTPUT``/``GITHUB_ENV``/
+``GITHUB_PATH``/``GITHUB_STEP_SUMMARY`` file per step (read back afterwards: step outputs,
+environment and PATH for the following steps, the job summary), ``shell: bash`` as
+``bash --noprofile --norc -eo pipefail FILE``, ``working-directory``, ``if:`` with the status
+functions, ``continue-on-error``, ``GITHUB_ACTION_PATH``, action outputs, job outputs, ``needs``
+and workflow_call outputs.
+
+What it does not: ``uses:`` of third-party actions (actions/checkout, setup-python, cache) are
+skipped with a note in the log, because the test already stands in the checkout with mlgate on
+PATH. mlgate's own actions (``./actions/x`` and ``mlgate-dev/mlgate/actions/x@ref``) and
+reusable workflows run from this source tree. Jobs run one after the other in ``needs`` order,
+in one workspace; an ``environment:`` calls a hook, where a test records the reviewers'
+approvals that GitHub would wait for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.actions.expressions import Status, condition, interpolate, to_string
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN_REPOSITORY = "mlgate-dev/mlgate"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Parse a workflow or action file; PyYAML reads the key ``on`` as True, undo that."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def parse_command_file(text: str) -> dict[str, str]:
+    """``name=value`` lines and ``name<<DELIMITER`` heredocs, as in GITHUB_OUTPUT/GITHUB_ENV."""
+    values: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip():
+            continue
+        heredoc = re.match(r"^([^=]+?)<<(.+)$", line)
+        if heredoc and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = heredoc.group(1), heredoc.group(2)
+            body: list[str] = []
+            while i < len(lines) and lines[i] != delimiter:
+                body.append(lines[i])
+                i += 1
+            if i >= len(lines):
+                raise ValueError(f"unterminated heredoc {delimiter!r} for {name!r}")
+            i += 1
+            values[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+        else:
+            raise ValueError(f"invalid command file line: {line!r}")
+    return values
+
+
+@dataclass
+class StepRun:
+    """One step as the runner reports it."""
+
+    id: str
+    name: str
+    outcome: str  # success | failure | skipped
+    conclusion: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+    note: str = ""
+
+
+@dataclass
+class ActionRun:
+    """A composite action's run: its outputs, its steps and whether it succeeded."""
+
+    outputs: dict[str, str]
+    steps: list[StepRun]
+    outcome: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "success"
+
+
+@dataclass
+class JobRun:
+    id: str
+    outcome: str
+    outputs: dict[str, str]
+    steps: list[StepRun]
+
+
+@dataclass
+class Runner:
+    """A pretend runner: one workspace, the runner's variables, a log, and the job state."""
+
+    workspace: Path
+    github: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    on_environment: Callable[[str, str], None] | None = None
+    log: list[str] = field(default_factory=list)
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        self.temp = Path(tempfile.mkdtemp(prefix="runner-temp-"))
+        self.files = Path(tempfile.mkdtemp(prefix="runner-files-"))
+        self._counter = 0
+        self.job_env: dict[str, str] = {}  # from GITHUB_ENV, for the rest of the job
+        self.job_path: list[str] = []  # from GITHUB_PATH, newest first
+        self.github = {
+            "repository": "octo-org/churn",
+            "repository_owner": "octo-org",
+            "sha": "0" * 40,
+            "ref": "refs/heads/main",
+            "event_name": "push",
+            "event": {},
+            "run_id": "4242",
+            "run_number": "7",
+            "run_attempt": "1",
+            "actor": "octocat",
+            "token": "ghs_harnesstoken",
+            "server_url": "https://github.com",
+            "api_url": "https://api.github.com",
+            "workflow": "harness",
+            "job": "harness",
+            **self.github,
+        }
+        self.github["workspace"] = str(self.workspace)
+        event_path = self.files / "event.json"
+        import json
+
+        event_path.write_text(json.dumps(self.github.get("event") or {}), encoding="utf-8")
+        self.github["event_path"] = str(event_path)
+
+    # -- environment -----------------------------------------------------------------------
+
+    def base_env(self) -> dict[str, str]:
+        """What every process on a runner gets, before job and step ``env:``."""
+        keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SHELL", "TERM")
+        env = {k: os.environ[k] for k in keep if k in os.environ}
+        g = self.github
+        env.update({
+            "PATH": os.pathsep.join([*self.job_path, str(VENV_BIN), os.environ.get("PATH", "")]),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": g["repository"],
+            "GITHUB_REPOSITORY_OWNER": g["repository_owner"],
+            "GITHUB_SHA": g["sha"],
+            "GITHUB_REF": g["ref"],
+            "GITHUB_EVENT_NAME": g["event_name"],
+            "GITHUB_EVENT_PATH": g["event_path"],
+            "GITHUB_RUN_ID": str(g["run_id"]),
+            "GITHUB_RUN_NUMBER": str(g["run_number"]),
+            "GITHUB_RUN_ATTEMPT": str(g["run_attempt"]),
+            "GITHUB_ACTOR": g["actor"],
+            "GITHUB_SERVER_URL": g["server_url"],
+            "GITHUB_API_URL": g["api_url"],
+            "GITHUB_WORKSPACE": g["workspace"],
+            "GITHUB_WORKFLOW": g["workflow"],
+            "GITHUB_JOB": g["job"],
+            "RUNNER_TEMP": str(self.temp),
+            "RUNNER_OS": "Linux",
+            "RUNNER_ARCH": "X64",
+            "RUNNER_NAME": "mlgate-harness",
+        })
+        env.update(self.env)
+        env.update(self.job_env)
+        return env
+
+    def runner_context(self) -> dict[str, str]:
+        return {"os": "Linux", "arch": "X64", "temp": str(self.temp), "name": "mlgate-harness",
+                "tool_cache": str(self.temp / "tool-cache")}
+
+    def note(self, text: str) -> None:
+        self.log.append(text)
+
+    # -- composite actions -----------------------------------------------------------------
+
+    def run_action(self, action: str | Path, inputs: Mapping[str, Any] | None = None, *,
+                   step_env: Mapping[str, str] | None = None,
+                   status: Status | None = None) -> ActionRun:
+        """Run a composite action (a directory with action.yml, or a ``uses:`` reference)."""
+        action_dir = self.resolve_action(str(action)) if not isinstance(action, Path) else action
+        if action_dir is None:
+            raise ValueError(f"{action} is not one of mlgate's actions")
+        meta = load_yaml(action_dir / "action.yml")
+        if meta["runs"]["using"] != "composite":
+            raise ValueError(f"{action_dir} is not a composite action")
+        given = {k.lower(): v for k, v in (inputs or {}).items()}
+        declared = meta.get("inputs") or {}
+        unknown = set(given) - {k.lower() for k in declared}
+        if unknown:
+            raise ValueError(f"{action_dir.name}: unknown inputs {sorted(unknown)}")
+        base_ctx = self.contexts(inputs={}, steps={})
+        values: dict[str, str] = {}
+        for name, spec in declared.items():
+            if name.lower() in given:
+                values[name] = to_string(given[name.lower()])
+            elif spec and "default" in spec:
+                values[name] = to_string(interpolate(spec["default"], base_ctx))
+            elif spec and spec.get("required"):
+                raise ValueError(f"{action_dir.name}: input {name!r} is required")
+            else:
+                values[name] = ""
+        env = dict(step_env or {})
+        # Inputs as INPUT_<NAME> (upper-cased, spaces to '_'), as the runner exports them.
+        env.update({f"INPUT_{k.upper().replace(' ', '_')}": v for k, v in values.items()})
+        parent = status or Status()
+        local = Status(failed=parent.failed, cancelled=parent.cancelled)
+        steps_ctx: dict[str, Any] = {}
+        runs: list[StepRun] = []
+        for index, step in enumerate(meta["runs"]["steps"]):
+            ctx = self.contexts(inputs=values, steps=steps_ctx, env=env)
+            run = self.run_step(step, index, ctx, local, env, action_dir)
+            runs.append(run)
+            if step.get("id"):
+                steps_ctx[step["id"]] = {"outputs": run.outputs, "outcome": run.outcome,
+                                         "conclusion": run.conclusion}
+            if run.conclusion == "failure":
+                local.failed = True
+        ctx = self.contexts(inputs=values, steps=steps_ctx, env=env)
+        outputs = {name: to_string(interpolate(spec.get("value", ""), ctx))
+                   for name, spec in (meta.get("outputs") or {}).items()}
+        failed = any(r.conclusion == "failure" for r in runs)
+        return ActionRun(outputs, runs, "failure" if failed else "success")
+
+    def resolve_action(self, uses: str) -> Path | None:
+        """mlgate's own actions run from this tree; anything else is third-party (None)."""
+        if uses.startswith("./"):
+            candidate = (self.workspace / uses).resolve()
+            if not (candidate / "action.yml").is_file():
+                candidate = (ROOT / uses).resolve()
+            return candidate if (candidate / "action.yml").is_file() else None
+        prefix = OWN_REPOSITORY + "/"
+        if uses.startswith(prefix) and "@" in uses:
+            candidate = ROOT / uses[len(prefix):].split("@", 1)[0]
+            return candidate if (candidate / "action.yml").is_file() else None
+        return None
+
+    def contexts(self, *, inputs: Mapping[str, Any], steps: Mapping[str, Any],
+                 env: Mapping[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+        merged_env = {**self.env, **self.job_env, **(env or {})}
+        return {"github": self.github, "runner": self.runner_context(), "inputs": dict(inputs),
+                "steps": dict(steps), "env": merged_env, "vars": {}, "secrets": {},
+                "job": {"status": "success"}, "matrix": {}, "strategy": {}, "needs": {},
+                **extra}
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def run_step(self, step: Mapping[str, Any], index: int, ctx: dict[str, Any],
+                 status: Status, inherited_env: Mapping[str, str],
+                 action_dir: Path | None) -> StepRun:
+        step_id = str(step.get("id") or f"__step{index}")
+        name = str(step.get("name") or step.get("uses") or step.get("run", "")).splitlines()[0]
+        if not condition(step.get("if"), ctx, status):
+            self.note(f"skip {step_id} ({name}): if: {step.get('if')}")
+            return StepRun(step_id, name, "skipped", "skipped")
+        env = {**inherited_env}
+        env.update({k: to_string(v) for k, v in interpolate(step.get("env") or {}, ctx).items()})
+        continue_on_error = bool(interpolate(step.get("continue-on-error", False), ctx))
+        if "uses" in step:
+            run = self.run_uses(step, step_id, name, ctx, status, env)
+        else:
+            run = self.run_script(step, step_id, name, ctx, env, action_dir)
+        if run.outcome == "failure" and continue_on_error:
+            run.conclusion = "success"
+        return run
+
+    def run_uses(self, step: Mapping[str, Any], step_id: str, name: str,
+                 ctx: dict[str, Any], status: Status, env: dict[str, str]) -> StepRun:
+        uses = str(step["uses"])
+        target = self.resolve_action(uses)
+        if target is None:
+            self.note(f"skip {step_id}: {uses} is a third-party action (not run by the harness)")
+            return StepRun(step_id, name, "success", "success", note="third-party, skipped")
+        inputs = {k: to_string(v) for k, v in interpolate(step.get("with") or {}, ctx).items()}
+        self.note(f"run {step_id}: {uses} with {inputs}")
+        result = self.run_action(target, inputs, step_env=env, status=status)
+        return StepRun(step_id, name, result.outcome, result.outcome, result.outputs)
+
+    def run_script(self, step: Mapping[str, Any], step_id: str, name: str,
+                   ctx: dict[str, Any], env: dict[str, str], action_dir: Path | None) -> StepRun:
+        shell = step.get("shell", "bash")
+        if shell != "bash":
+            raise ValueError(f"step {step_id}: the harness runs shell: bash only, not {shell}")
+        script = to_string(interpolate(step["run"], ctx))
+        self._counter += 1
+        n = self._counter
+        files = {key: self.files / f"{n}-{key.lower()}" for key in
+                 ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY")}
+        for path in files.values():
+            path.write_text("", encoding="utf-8")
+        script_file = self.files / f"{n}-step.sh"
+        script_file.write_text(script, encoding="utf-8")
+        proc_env = {**self.base_env(), **env, **{k: str(v) for k, v in files.items()}}
+        if action_dir is not None:
+            proc_env["GITHUB_ACTION_PATH"] = str(action_dir)
+        workdir = self.workspace
+        if step.get("working-directory"):
+            workdir = self.workspace / to_string(interpolate(step["working-directory"], ctx))
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
+            cwd=workdir, env=proc_env, capture_output=True, text=True, timeout=600,
+            check=False,
+        )
+        self.note(f"run {step_id} ({name}) in {workdir}: exit {proc.returncode}")
+        if proc.stdout.strip():
+            self.note(proc.stdout.rstrip())
+        if proc.stderr.strip():
+            self.note(proc.stderr.rstrip())
+        outputs = parse_command_file(files["GITHUB_OUTPUT"].read_text(encoding="utf-8"))
+        self.job_env.update(parse_command_file(files["GITHUB_ENV"].read_text(encoding="utf-8")))
+        for line in files["GITHUB_PATH"].read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                self.job_path.insert(0, line.strip())
+        self.summary += files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8")
+        outcome = "success" if proc.returncode == 0 else "failure"
+        return StepRun(step_id, name, outcome, outcome, outputs, proc.returncode)
+
+    # -- workflows -------------------------------------------------------------------------
+
+    def run_workflow(self, path: Path, inputs: Mapping[str, Any] | None = None,
+                     secrets: Mapping[str, str] | None = None) -> dict[str, JobRun]:
+        """Run a reusable workflow's jobs in ``needs`` order; returns each job's run."""
+        workflow = load_yaml(path)
+        call = (workflow.get("on") or {}).get("workflow_call") or {}
+        values: dict[str, Any] = {}
+        for name, spec in (call.get("inputs") or {}).items():
+            spec = spec or {}
+            if name in (inputs or {}):
+                values[name] = (inputs or {})[name]
+            elif "default" in spec:
+                values[name] = spec["default"]
+            elif spec.get("required"):
+                raise ValueError(f"{path.name}: input {name!r} is required")
+            else:
+                values[name] = {"boolean": False, "number": 0}.get(spec.get("type"), "")
+        unknown = set(inputs or {}) - set(values)
+        if unknown:
+            raise ValueError(f"{path.name}: unknown inputs {sorted(unknown)}")
+        jobs: dict[str, Any] = workflow["jobs"]
+        done: dict[str, JobRun] = {}
+        for job_id in _job_order(jobs):
+            spec = jobs[job_id]
+            needs = [spec["needs"]] if isinstance(spec.get("needs"), str) else spec.get("needs", [])
+            needs_ctx = {n: {"result": done[n].outcome, "outputs": done[n].outputs}
+                         for n in needs}
+            upstream = Status(failed=any(done[n].outcome != "success" for n in needs))
+            ctx = self.contexts(inputs=values, steps={}, needs=needs_ctx,
+                                secrets=dict(secrets or {}))
+            if not condition(spec.get("if"), ctx, upstream):
+                self.note(f"skip job {job_id}")
+                done[job_id] = JobRun(job_id, "skipped", {}, [])
+                continue
+            done[job_id] = self.run_job(job_id, spec, ctx, workflow.get("env") or {})
+        return done
+
+    def run_job(self, job_id: str, spec: Mapping[str, Any], ctx: dict[str, Any],
+                workflow_env: Mapping[str, Any]) -> JobRun:
+        self.note(f"job {job_id}")
+        self.job_env, self.job_path = {}, []
+        self.github["job"] = job_id
+        environment = spec.get("environment")
+        if environment:
+            env_name = environment if isinstance(environment, str) else environment["name"]
+            env_name = to_string(interpolate(env_name, ctx))
+            self.note(f"job {job_id}: environment {env_name} (GitHub waits for its reviewers)")
+            if self.on_environment is not None:
+                self.on_environment(job_id, env_name)
+        job_env = {k: to_string(v) for k, v in
+                   interpolate({**workflow_env, **(spec.get("env") or {})}, ctx).items()}
+        status = Status()
+        steps_ctx: dict[str, Any] = {}
+        runs: list[StepRun] = []
+        for index, step in enumerate(spec.get("steps") or []):
+            step_ctx = {**ctx, "steps": steps_ctx,
+                        "env": {**job_env, **self.job_env}}
+            run = self.run_step(step, index, step_ctx, status, job_env, None)
+            runs.append(run)
+            if step.get("id"):
+                steps_ctx[step["id"]] = {"outputs": run.outputs, "outcome": run.outcome,
+                                         "conclusion": run.conclusion}
+            if run.conclusion == "failure":
+                status.failed = True
+        out_ctx = {**ctx, "steps": steps_ctx}
+        outputs = {k: to_string(interpolate(v, out_ctx))
+                   for k, v in (spec.get("outputs") or {}).items()}
+        return JobRun(job_id, "failure" if status.failed else "success", outputs, runs)
+
+
+def _job_order(jobs: Mapping[str, Any]) -> list[str]:
+    order: list[str] = []
+    pending = dict(jobs)
+    while pending:
+        ready = [j for j, spec in pending.items()
+                 if all(n in order for n in ([spec["needs"]] if isinstance(spec.get("needs"), str)
+                                             else spec.get("needs", [])))]
+        if not ready:
+            raise ValueError(f"jobs with unsatisfiable needs: {sorted(pending)}")
+        for j in ready:
+            order.append(j)
+            del pending[j]
+    return order
