@@ -34,7 +34,7 @@ class StageArtifact:
 def load_stage_artifact(repo: Path, name: str, stage: str) -> StageArtifact | None:
     """The version currently assigned to ``stage`` (None when there is none)."""
     repo = gitio.ensure_repo(Path(repo))
-    registry = load_registry(repo)
+    registry = load_registry(repo, with_messages=True)
     state = registry.artifacts.get(name)
     if state is None:
         return None

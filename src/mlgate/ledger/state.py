@@ -155,5 +155,10 @@ def load_registry(repo: Path, with_messages: bool = False) -> Registry:
             )
     for state, event in pending:
         event.version = state.version_at(event.tag.commit, event.tag.time)
+        if event.version is None and event.tag.message is not None:
+            # no version tag at this commit (moved or deleted): trust the stage tag's record,
+            # so the mismatch surfaces when the version is read instead of going unnoticed
+            rec = record.parse(event.tag.message, event.tag.name) or {}
+            event.version = str(rec["version"]) if rec.get("version") else None
         state.stage_events.append(event)
     return Registry(repo, artifacts, {r.name: r for r in refs})
