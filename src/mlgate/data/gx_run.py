@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EXAMPLE_VALUES = 5
 EXAMPLE_ROWS = 3
+_INDEX = "mlgate_index"
 # kwargs that are not part of "the threshold" a reader wants to see next to a check
 _NOT_THRESHOLD = {"column", "column_A", "column_B", "column_list", "batch_id", "result_format",
                   "catch_exceptions", "meta", "include_config"}
@@ -84,8 +85,10 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
         asset = source.add_dataframe_asset("data")
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
         suite = gx.ExpectationSuite(name="mlgate")
-        for exp in expectations:
-            config = ExpectationConfiguration(type=exp.type, kwargs=exp.kwargs)
+        for i, exp in enumerate(expectations):
+            # GX does not return results in suite order; the index in meta maps them back.
+            config = ExpectationConfiguration(type=exp.type, kwargs=exp.kwargs,
+                                              meta={**exp.meta, _INDEX: i})
             suite.add_expectation(config.to_domain_obj())
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         outcome = batch.validate(
@@ -93,7 +96,11 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
             result_format={"result_format": "SUMMARY",
                            "partial_unexpected_count": EXAMPLE_VALUES},
         )
-        return [r.to_json_dict() for r in outcome.results]
+        ordered: list[dict[str, Any]] = [{} for _ in expectations]
+        for r in outcome.results:
+            item = r.to_json_dict()
+            ordered[int(item["expectation_config"]["meta"][_INDEX])] = item
+        return ordered
 
 
 def _check_name(prefix: str, exp: Expectation) -> str:
