@@ -1,0 +1,70 @@
+"""Find the champion to compare with: a file, or the version serving a stage in the ledger.
+
+A ledger reference (``production`` or ``churn#production``) is read from the registered commit
+through :func:`mlgate.ledger.champion.load_stage_artifact`, which checks the bytes against the
+recorded sha256; the bytes are written to a private temporary file with the same suffix and
+then loaded through the one safe loader like any other model file.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgate.errors import InputError
+
+STAGE_REF = re.compile(r"^(?:(?P<name>[a-z0-9][a-z0-9-]*)#)?(?P<stage>[A-Za-z][A-Za-z0-9_-]*)$")
+
+
+@dataclass
+class ChampionSource:
+    """Where the champion came from: a path to load and words for the report."""
+
+    path: Path
+    label: str
+    from_ledger: bool = False
+
+
+def resolve_champion(
+    ref: str | None,
+    *,
+    base_dir: Path,
+    repo: Path,
+    project: str | None,
+    fallback: str | None,
+    scratch: Path,
+    where: str,
+) -> ChampionSource | None:
+    """The champion for ``ref``; None when a ledger stage has no version and no fallback."""
+    if not ref:
+        return None
+    path = Path(ref) if Path(ref).is_absolute() else base_dir / ref
+    if path.is_file():
+        return ChampionSource(path, f"file {ref}")
+    match = STAGE_REF.match(ref)
+    if match is None or Path(ref).suffix:
+        raise InputError("champion file not found", path)
+    name = match.group("name") or project
+    stage = match.group("stage")
+    if not name:
+        raise InputError(
+            f"champion {ref!r} names a ledger stage but no project is configured; "
+            f"use NAME#{stage} or --config",
+            where,
+        )
+    from mlgate.ledger.champion import load_stage_artifact
+
+    artifact = load_stage_artifact(repo, name, stage)
+    if artifact is None:
+        if fallback:
+            fb = Path(fallback) if Path(fallback).is_absolute() else base_dir / fallback
+            if not fb.is_file():
+                raise InputError("champion_file not found", fb)
+            return ChampionSource(fb, f"file {fallback} (no {name}#{stage} in the ledger yet)")
+        return None
+    suffix = Path(artifact.path).suffix
+    target = Path(tempfile.mkdtemp(prefix="champion-", dir=scratch)) / f"{name}{suffix}"
+    target.write_bytes(artifact.content)
+    return ChampionSource(target, f"{name}@{artifact.version} ({stage})", from_ledger=True)

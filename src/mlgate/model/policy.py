@@ -1,0 +1,147 @@
+"""Model-gate policies: presets from checks/policies, policy files, or inline mappings.
+
+Every form is validated against the same schema definition (``$defs/model_policy`` of
+``mlgate.schema.json``) so a preset, a file and an inline policy accept exactly the same keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.config import parse_yaml, validate_document
+from mlgate.errors import InputError
+from mlgate.model.metrics import CLASSIFICATION, METRICS, metric
+from mlgate.resources import checks_dir, load_schema
+
+DEFAULT_PRESETS = {
+    CLASSIFICATION: "classification-default",
+    "regression": "regression-default",
+}
+
+
+@dataclass
+class SliceRule:
+    column: str
+    metric: str
+    min_size: int = 30
+    min: float | None = None
+    max: float | None = None
+    max_gap: float | None = None
+
+
+@dataclass
+class ChampionRule:
+    metrics: list[str]
+    margin: float = 0.01
+    relative_margin: float | None = None
+    confidence: float = 0.95
+    resamples: int = 1000
+    method: str = "auto"
+
+    def margin_for(self, champion_value: float) -> float:
+        if self.relative_margin is not None:
+            return abs(champion_value) * self.relative_margin
+        return self.margin
+
+
+@dataclass
+class Policy:
+    source: str
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    champion: ChampionRule | None = None
+    slices: list[SliceRule] = field(default_factory=list)
+    budgets: dict[str, float] = field(default_factory=dict)
+
+    def metrics_needed(self) -> list[str]:
+        names = list(self.thresholds)
+        names += self.champion.metrics if self.champion else []
+        names += [s.metric for s in self.slices]
+        return list(dict.fromkeys(names))
+
+    def check_task(self, task: str) -> None:
+        """Every metric named must exist for the task (names the policy on error)."""
+        for name in self.metrics_needed():
+            metric(name, task, self.source)
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in (checks_dir() / "policies").glob("*.yaml"))
+
+
+def policy_schema() -> dict[str, Any]:
+    main = load_schema("mlgate.schema.json")
+    return {**main["$defs"]["model_policy"], "$defs": main["$defs"]}
+
+
+def load_policy(spec: Any, task: str, base_dir: Path, where: str) -> Policy:
+    """Resolve ``spec`` (None, preset name, file path, or mapping) into a :class:`Policy`."""
+    if spec is None:
+        spec = DEFAULT_PRESETS[task]
+    raw, source = _raw(spec, base_dir, where, depth=0)
+    policy = _build(raw, source)
+    policy.check_task(task)
+    return policy
+
+
+def _raw(spec: Any, base_dir: Path, where: str, depth: int) -> tuple[dict[str, Any], str]:
+    if depth > 5:
+        raise InputError("policy `extends` chain is too deep (a cycle?)", where)
+    if isinstance(spec, dict):
+        raw, source = dict(spec), where
+    elif isinstance(spec, str):
+        path = _locate(spec, base_dir, where)
+        text = path.read_text(encoding="utf-8")
+        data, node = parse_yaml(text, path)
+        if not isinstance(data, dict):
+            raise InputError("policy file must hold a mapping", path)
+        validate_document(data, node, path, policy_schema())
+        raw, source = data, str(path)
+        base_dir = path.parent
+    else:
+        raise InputError("policy must be a preset name, a file or a mapping", where)
+    parent = raw.pop("extends", None)
+    if parent is not None:
+        base, _ = _raw(parent, base_dir, source, depth + 1)
+        base.pop("description", None)
+        raw = {**base, **raw}
+    return raw, source
+
+
+def _locate(spec: str, base_dir: Path, where: str) -> Path:
+    candidate = Path(spec)
+    if not candidate.is_absolute():
+        candidate = base_dir / candidate
+    if candidate.is_file():
+        return candidate
+    preset = checks_dir() / "policies" / f"{spec}.yaml"
+    if preset.is_file():
+        return preset
+    raise InputError(
+        f"policy {spec!r} is neither a file nor a preset (presets: {', '.join(presets())})", where
+    )
+
+
+def _build(raw: dict[str, Any], source: str) -> Policy:
+    champion = None
+    if raw.get("champion"):
+        c = raw["champion"]
+        names = c.get("metric", [])
+        names = [names] if isinstance(names, str) else list(names)
+        if not names:
+            raise InputError("policy champion needs a `metric`", source)
+        champion = ChampionRule(
+            metrics=names,
+            margin=float(c.get("margin", 0.01)),
+            relative_margin=c.get("relative_margin"),
+            confidence=float(c.get("confidence", 0.95)),
+            resamples=int(c.get("resamples", 1000)),
+            method=str(c.get("method", "auto")),
+        )
+    thresholds = {k: dict(v) for k, v in (raw.get("thresholds") or {}).items()}
+    for name in thresholds:
+        if name not in METRICS:
+            raise InputError(f"unknown metric {name!r} in thresholds", source)
+    slices = [SliceRule(**s) for s in raw.get("slices") or []]
+    return Policy(source, thresholds, champion, slices, dict(raw.get("budgets") or {}))
