@@ -98,7 +98,7 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
         )
         ordered: list[dict[str, Any]] = [{} for _ in expectations]
         for r in outcome.results:
-            item = r.to_json_dict()
+            item: dict[str, Any] = dict(r.to_json_dict())
             ordered[int(item["expectation_config"]["meta"][_INDEX])] = item
         return ordered
 
