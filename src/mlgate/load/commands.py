@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     t = p.add_argument_group("target (one of)")
     t.add_argument("--url", help="endpoint of a running service (with --command: where to send)")
-    t.add_argument("--command", dest="target_command", help="start this shell command, load it, stop it; "
-                   "{port} is replaced by a free port")
+    t.add_argument("--command", dest="target_command",
+                   help="start this shell command, load it, stop it; {port} is replaced by a "
+                   "free port")
     t.add_argument("--health", help="URL that answers 2xx once --command is ready; for "
                    "--image a path in the container (default /)")
     t.add_argument("--image", help="start this local Docker image (never pulled)")

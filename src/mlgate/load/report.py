@@ -38,7 +38,12 @@ def build_result(settings: LoadSettings, stats: LoadStats, target: RunningTarget
             "threads were busy or the machine was saturated); their latency includes the wait"
         )
     data: dict[str, Any] = stats.to_dict()
-    data["target"] = {"kind": settings.target.kind, "description": target.description}
+    data["target"] = {
+        "kind": settings.target.kind,
+        "description": target.description,
+        "pid": target.pid,
+        "container_id": target.container_id,
+    }
     if target.resources:
         data["resources"] = target.resources
     data["slo"] = [slo.text for slo in settings.slos]

@@ -270,7 +270,7 @@ def _wait_for_url(proc: subprocess.Popen[str], tail: OutputTail, spec: TargetSpe
         if proc.poll() is not None:
             time.sleep(0.1)  # let the drain thread read the last words
             message = tail.last(1) or f"exited with code {proc.returncode}"
-            message = message.removeprefix("mlgate: error: ")
+            message = message.removeprefix("mlgate: error: ").removeprefix(f"{spec.model}: ")
             raise InputError(f"mlgate serve failed: {message}", spec.model)
         if time.monotonic() > deadline:
             raise InputError(
