@@ -89,17 +89,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _context(args: argparse.Namespace, need_config: bool = False) -> tuple[Path, LedgerConfig]:
-    from mlgate.config import load_config
     from mlgate.ledger.gitio import ensure_repo
-    from mlgate.ledger.policy import ledger_config, repo_config_path
+    from mlgate.ledger.policy import LedgerConfig, ledger_config, repo_config_path
 
     repo = ensure_repo(Path(args.repo))
     path = repo_config_path(Path(args.repo), args.config)
     if path is None and need_config:
         raise InputError("this command needs the ledger policy: no mlgate.yaml found "
                          "(pass --config)", "--config")
-    config = load_config(path) if path is not None else None
-    return repo, ledger_config(config)
+    if path is None:
+        return repo, LedgerConfig()
+    from mlgate.config import load_config  # jsonschema is slow to import: only when needed
+
+    return repo, ledger_config(load_config(path))
 
 
 def _name(args: argparse.Namespace, lc: LedgerConfig) -> str:

@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.ledger.approval import Approval
 from mlgate.ledger.record import policy_digest
 from mlgate.result import CheckResult, Status
+
+if TYPE_CHECKING:
+    from mlgate.config import Config
 
 SOURCES = ("local", "github", "comment")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

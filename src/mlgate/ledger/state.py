@@ -68,6 +68,8 @@ class ArtifactState:
         """The version an assignment at ``commit`` refers to (GTO's rule: the latest version
         registered at that commit no later than the assignment)."""
         candidates = self._by_commit.get(commit, [])
+        if len(candidates) == 1:
+            return candidates[0][1]
         earlier = [c for c in candidates if c[0] <= time] or candidates
         return max(earlier, key=lambda c: (c[0], SemVer.parse(c[1])))[1] if earlier else None
 
@@ -134,8 +136,13 @@ class Registry:
         return record.parse(self.message(tag), tag)
 
 
-def load_registry(repo: Path, with_messages: bool = False) -> Registry:
-    refs = gitio.read_tags(repo, with_messages=with_messages)
+def load_registry(repo: Path, with_messages: bool = False, names_only: bool = False) -> Registry:
+    """The registry; ``names_only`` skips tag times and taggers (enough for ``status``, where
+    the counters order the events) and reads nothing but refs."""
+    if names_only:
+        refs = gitio.read_tag_commits(repo)
+    else:
+        refs = gitio.read_tags(repo, with_messages=with_messages)
     artifacts: dict[str, ArtifactState] = {}
     pending: list[tuple[ArtifactState, Event]] = []
     for ref in refs:

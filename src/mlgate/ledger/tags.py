@@ -48,6 +48,15 @@ class SemVer:
 
     @classmethod
     def parse(cls, text: str, source: str = "--version") -> SemVer:
+        cached = _PARSED.get(text)
+        if cached is not None:
+            return cached
+        parsed = cls._parse(text, source)
+        _PARSED[text] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, text: str, source: str) -> SemVer:
         match = VERSION_RE.match(text)
         if not match:
             raise InputError(f"{text!r} is not a version of the form vX.Y.Z", source)
@@ -79,6 +88,9 @@ class SemVer:
         if self.build:
             text += f"+{self.build}"
         return text
+
+
+_PARSED: dict[str, SemVer] = {}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from mlgate.result import GateResult, Table
 
 
 def status(repo: Path, name: str | None, stage_order: list[str]) -> GateResult:
-    registry = load_registry(repo)
+    registry = load_registry(repo, names_only=True)
     names = [name] if name else sorted(registry.artifacts)
     if name:
         registry.artifact(name)
