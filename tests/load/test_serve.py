@@ -91,7 +91,8 @@ def test_candidate_is_served_and_load_tested_from_the_config(
 ) -> None:
     """What the `load` stage of `make demo` does, shortened: serve, load, gate, stop."""
     report = tmp_path / "load.json"
-    res = run_mlgate(["load-test", "--config", "mlgate.yaml", "--duration", "2s",
+    # No --config: ./mlgate.yaml is found, and flags override its load: keys.
+    res = run_mlgate(["load-test", "--duration", "2s",
                       "--warmup", "0.5s", "--json", report], cwd=churn_repo)
     assert res.code == 0, res.stdout + res.stderr
     gate = json.loads(report.read_text())["gates"][0]

@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     g.add_argument("--slo", action="append", help="SLO such as 'p95<250ms', 'p99<=1s', "
                    "'error_rate<1%%', 'rate>=95%%' (repeatable)")
     g.add_argument("--profile", help="SLO profile: interactive, batch or a YAML file")
-    g.add_argument("--config", help="read defaults from the load: section of this mlgate.yaml")
+    g.add_argument("--config", help="read defaults from the load: section of this file "
+                   "(default: ./mlgate.yaml when it exists)")
     g.add_argument("--evidence-dir", help="also write load-stats.json (and Locust files) here")
     p.set_defaults(handler=_load_test)
 
@@ -79,11 +80,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _load_test(args: argparse.Namespace) -> GateResult:
-    from mlgate.config import load_config
+    from mlgate.config import DEFAULT_CONFIG, load_config
     from mlgate.load.runner import run_load_test
     from mlgate.load.settings import from_sources
 
-    config = load_config(args.config) if args.config else None
+    # Like `mlgate run`, use ./mlgate.yaml when it exists; flags still override its load: keys.
+    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    config = load_config(path) if path else None
     settings = from_sources(args, config)
     evidence = Path(args.evidence_dir) if args.evidence_dir else None
     return run_load_test(settings, evidence)

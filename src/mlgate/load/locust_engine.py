@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,17 +59,21 @@ class Endpoint(FastHttpUser):
 
 
 @events.test_start.add_listener
-def _reset_after_warmup(environment, **kwargs):
-    if PLAN["warmup"] <= 0 or isinstance(environment.runner, WorkerRunner):
+def _measurement_window(environment, **kwargs):
+    """Reset the statistics when the warm-up ends and stop exactly `duration` later."""
+    if isinstance(environment.runner, WorkerRunner):
         return
 
-    def later():
-        gevent.sleep(PLAN["warmup"])
-        environment.runner.stats.reset_all()
+    def window():
+        if PLAN["warmup"] > 0:
+            gevent.sleep(PLAN["warmup"])
+            environment.runner.stats.reset_all()
         with open(os.path.join(HERE, "mlgate_reset.txt"), "w", encoding="utf-8") as out:
             out.write(repr(time.time()))
+        gevent.sleep(PLAN["duration"])
+        environment.runner.quit()
 
-    gevent.spawn(later)
+    gevent.spawn(window)
 '''
 
 
@@ -105,6 +110,7 @@ def write_locustfile(plan: Plan, users: int, workdir: Path) -> Path:
         "per_user_rate": plan.rate / users,
         "timeout": plan.timeout,
         "warmup": plan.warmup,
+        "duration": plan.duration,
     }
     (workdir / "mlgate_plan.json").write_text(json.dumps(document), encoding="utf-8")
     locustfile = workdir / "locustfile.py"
@@ -124,7 +130,8 @@ def run_locust(plan: Plan, opts: LocustOptions) -> LoadStats:
 def _run_in(plan: Plan, opts: LocustOptions, users: int, workdir: Path) -> LoadStats:
     locustfile = write_locustfile(plan, users, workdir)
     prefix = workdir / "locust"
-    run_time = max(1, math.ceil(plan.warmup + plan.duration))
+    # The locustfile stops the run itself at the end of the window; -t is only a safety net.
+    run_time = math.ceil(plan.warmup + plan.duration) + 60
     base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
     cmd = [*base, "--headless", "-u", str(users), "-r", str(users), "-t", f"{run_time}s",
            "--csv", str(prefix), "--only-summary", "--stop-timeout", str(math.ceil(plan.timeout)),
@@ -148,7 +155,7 @@ def _run_in(plan: Plan, opts: LocustOptions, users: int, workdir: Path) -> LoadS
                     workers.append(start_process(
                         [*base, "--worker", "--master-host", "127.0.0.1",
                          "--master-port", str(port)], {}, workdir))
-                master.wait(run_time + plan.timeout + 120)
+                master.wait(run_time + plan.timeout + 60)
             finally:
                 stop_process(master)
     finally:
@@ -230,13 +237,13 @@ def read_stats(plan: Plan, prefix: Path, users: int, started: float) -> LoadStat
 
 def _reason(error: str) -> str:
     text = error.strip()
-    if text.startswith(("HTTPError", "BadStatusCode")) or "status code" in text.lower():
-        digits = [w for w in text.replace("(", " ").replace(")", " ").replace("'", " ").split()
-                  if w.isdigit() and len(w) == 3]
+    lowered = text.lower()
+    if "badstatuscode" in lowered or "httperror" in lowered or "status code" in lowered:
+        digits = re.findall(r"(?<!\d)([1-5]\d\d)(?!\d)", text)
         return f"HTTP {digits[0]}" if digits else "HTTP error"
-    if "refused" in text.lower():
+    if "refused" in lowered:
         return "connection refused"
-    if "timeout" in text.lower() or "timed out" in text.lower():
+    if "timeout" in lowered or "timed out" in lowered:
         return "timeout"
     return text[:60] or "failure"
 
