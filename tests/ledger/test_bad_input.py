@@ -129,3 +129,21 @@ def test_remote_rejecting_the_push_leaves_nothing(staged: Path) -> None:
     assert "churn#production#2" not in tags(staged)  # local tag removed
     assert git("rev-parse", "refs/notes/mlgate", cwd=staged) == notes_before  # notes restored
     assert remote_refs(staged) == before_remote
+
+
+def test_local_tag_conflicting_with_origin(repo: Path, tmp_path: Path) -> None:
+    """A version tagged locally (--no-push) that someone else pushed differently: clear stop."""
+    assert ml(repo, "register", "--no-push").code == 0
+    other = tmp_path / "other"
+    git("clone", "--quiet", git("remote", "get-url", "origin", cwd=repo), str(other),
+        cwd=tmp_path)
+    git("config", "user.name", "Other", cwd=other)
+    git("config", "user.email", "other@example.com", cwd=other)
+    git("commit", "--allow-empty", "-m", "theirs", cwd=other)
+    git("push", "--quiet", "origin", "HEAD:refs/heads/other", cwd=other)
+    assert ml(other, "register", "--artifact", "models/candidate.skops").code == 0
+    git("commit", "--allow-empty", "-m", "ours", cwd=repo)
+    out = ml(repo, "register")
+    assert out.code == 2
+    assert out.error_line.startswith("mlgate: error: remote origin: cannot fetch the ledger")
+    assert "churn@v0.1.0" in out.error_line

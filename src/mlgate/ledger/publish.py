@@ -118,9 +118,15 @@ def sync(repo: Path, remote: str) -> None:
         specs = ["refs/tags/*:refs/tags/*"]
         if heads.strip():
             specs.append(f"+{NOTES_REF}:{_REMOTE_NOTES}")
-        gitio.git(repo, "fetch", "--quiet", "--no-tags", remote, *specs)
+        gitio.git(repo, "fetch", "--no-tags", remote, *specs)
     except GitError as exc:
-        raise InputError(f"cannot fetch the ledger: {exc.stderr.splitlines()[-1:]}",
+        lines = [ln.strip() for ln in exc.stderr.splitlines()
+                 if any(w in ln for w in ("rejected", "error", "fatal"))]
+        detail = "; ".join(lines)
+        if "clobber" in detail:
+            detail += ("; a local tag differs from the remote's (written with --no-push?): "
+                       "delete it locally or push it under another version")
+        raise InputError(f"cannot fetch the ledger: {detail or exc}",
                          f"remote {remote}") from exc
     if not heads.strip():
         return
