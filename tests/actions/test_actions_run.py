@@ -1,0 +1,203 @@
+"""Each composite action, run step by step as the runner would, on the example repository:
+green on the example, red on a broken copy, with the outputs and job summary it promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.actions.harness import ROOT, Runner
+from tests.support.repos import git
+
+ACTIONS = ROOT / "actions"
+
+
+@pytest.fixture
+def runner(churn_repo: Path) -> Runner:
+    return Runner(churn_repo, github={"sha": git("rev-parse", "HEAD", cwd=churn_repo)})
+
+
+def explain(runner: Runner) -> str:
+    return "\n".join(runner.log)
+
+
+def test_validate_data_green(runner: Runner) -> None:
+    run = runner.run_action(ACTIONS / "validate-data")
+    assert run.ok, explain(runner)
+    assert run.outputs["status"] == "pass"
+    assert run.outputs["exit-code"] == "0"
+    report = Path(run.outputs["report"])
+    assert report.parent == runner.temp / "mlgate-results"
+    assert json.loads(report.read_text())  # the JSON report is there
+    assert "mlgate validate-data" in runner.summary  # the job summary
+
+
+def drop_column(csv: Path, column: str) -> None:
+    lines = csv.read_text().splitlines()
+    drop = lines[0].split(",").index(column)
+    csv.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop)
+                             for line in lines) + "\n")
+
+
+def test_validate_data_red_on_a_dropped_column(runner: Runner, churn_repo: Path) -> None:
+    drop_column(churn_repo / "data" / "holdout.csv", "monthly_charges")
+    run = runner.run_action(ACTIONS / "validate-data")
+    assert not run.ok
+    assert run.outputs["status"] == "fail"
+    assert run.outputs["exit-code"] == "1"
+    assert "monthly_charges" in explain(runner)
+    # fail-on-gate: false lets the job go on (to the report), the status still says fail.
+    run = runner.run_action(ACTIONS / "validate-data", {"fail-on-gate": "false"})
+    assert run.ok, explain(runner)
+    assert run.outputs["status"] == "fail"
+
+
+def test_validate_data_bad_input_is_an_error(runner: Runner) -> None:
+    run = runner.run_action(ACTIONS / "validate-data", {"data": "data/missing.csv"})
+    assert not run.ok
+    assert run.outputs["status"] == "error"
+    assert run.outputs["exit-code"] == "2"
+    assert "data/missing.csv" in explain(runner)
+
+
+@pytest.mark.slow
+def test_gate_model_green_and_red(runner: Runner, churn_repo: Path) -> None:
+    run = runner.run_action(ACTIONS / "gate-model")
+    assert run.ok, explain(runner)
+    assert run.outputs["status"] == "pass"
+    # A model trained on 5% of the rows is worse than the champion: the gate blocks it.
+    from tests.support.repos import train_candidate
+
+    train_candidate(churn_repo, churn_repo / "models" / "candidate.skops", fraction=0.05)
+    run = runner.run_action(ACTIONS / "gate-model")
+    assert not run.ok
+    assert run.outputs["status"] == "fail"
+
+
+@pytest.mark.slow
+def test_load_test_green_and_red(runner: Runner) -> None:
+    # The example's `load:` section serves the candidate with `mlgate serve`.
+    inputs = {"rate": "20", "duration": "2s"}
+    run = runner.run_action(ACTIONS / "load-test", inputs)
+    assert run.ok, explain(runner)
+    assert run.outputs["status"] == "pass"
+    run = runner.run_action(ACTIONS / "load-test", {**inputs, "slo": "p50<0.001ms\n"})
+    assert not run.ok
+    assert run.outputs["status"] == "fail"
+
+
+def test_register_and_promote(runner: Runner, churn_repo: Path) -> None:
+    for gate in ("validate-data", "gate-model"):
+        assert runner.run_action(ACTIONS / gate).ok, explain(runner)
+    run = runner.run_action(ACTIONS / "register", {"name": "churn", "bump": "patch"})
+    assert run.ok, explain(runner)
+    assert run.outputs["version"] == "v0.0.1"
+    assert run.outputs["tag"] == "churn@v0.0.1"
+    origin = churn_repo.parent / "origin.git"
+    assert "refs/tags/churn@v0.0.1" in git("ls-remote", "--tags", str(origin), cwd=churn_repo)
+    run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "staging"})
+    assert run.ok, explain(runner)
+    assert run.outputs["tag"].startswith("churn#staging#")
+    # Production needs an approval the example's policy accepts: refused without it.
+    run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "production"})
+    assert not run.ok
+    assert run.outputs["status"] == "fail"
+    run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "production",
+                                                  "approvals": "local",
+                                                  "approved-by": "alice"})
+    assert run.ok, explain(runner)
+    assert "#production#" in git("ls-remote", "--tags", str(origin), cwd=churn_repo)
+
+
+def test_register_red_on_a_missing_evidence_file(runner: Runner) -> None:
+    run = runner.run_action(ACTIONS / "register", {"evidence": "nothing-here/*.json"})
+    assert not run.ok
+    assert run.outputs["status"] == "error"
+    assert "nothing-here" in explain(runner)
+
+
+def test_report_on_the_emulator(runner: Runner, churn_repo: Path, github_emulator) -> None:
+    head = runner.github["sha"]
+    github_emulator.add_pull(12, head_sha=head)
+    event = {"action": "synchronize", "number": 12,
+             "pull_request": {"number": 12, "head": {"sha": head, "ref": "feature"}},
+             "repository": {"full_name": github_emulator.repository}}
+    gh = Runner(churn_repo, github={
+        "sha": head, "event_name": "pull_request", "event": event,
+        "api_url": github_emulator.url, "token": github_emulator.token,
+        "repository": github_emulator.repository, "ref": "refs/pull/12/merge"})
+    assert gh.run_action(ACTIONS / "validate-data").ok, explain(gh)
+    for _ in range(2):  # a second push edits the same sticky comment
+        run = gh.run_action(ACTIONS / "report", {"pr-comment": "true", "check-run": "true",
+                                                 "commit-status": "true"})
+        assert run.ok, explain(gh)
+        assert run.outputs["status"] == "pass"
+    comments = github_emulator.comments_on(12)
+    assert len(comments) == 1
+    assert "validate-data" in comments[0]["body"] or "data" in comments[0]["body"]
+    assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["success"] * 2
+    assert github_emulator.statuses_for(head)
+
+
+def test_report_red_without_permission(churn_repo: Path, github_emulator) -> None:
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    token = github_emulator.restricted_token(checks="read")
+    gh = Runner(churn_repo, github={"sha": head, "api_url": github_emulator.url,
+                                    "token": token, "repository": github_emulator.repository})
+    assert gh.run_action(ACTIONS / "validate-data").ok, explain(gh)
+    run = gh.run_action(ACTIONS / "report", {"check-run": "true"})
+    assert not run.ok
+    assert run.outputs["status"] == "error"
+    assert "checks: write" in explain(gh)
+
+
+# -- setup ------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_setup_installs_from_the_checkout(setup_from_checkout) -> None:
+    from mlgate import __version__
+
+    installed = setup_from_checkout
+    run, venv, runner = installed.run, installed.venv, installed.runner
+    assert run.ok, explain(runner)
+    assert run.outputs["version"] == __version__
+    assert run.outputs["bin"] == str(venv / "bin")
+    assert runner.job_path[0] == str(venv / "bin")  # GITHUB_PATH for the following steps
+    assert "skip python" in explain(runner)  # no setup-python with python-version: ""
+    assert f"mlgate {__version__} is ready" in runner.summary
+    mlgate = venv / "bin" / "mlgate"
+    assert subprocess.run([str(mlgate), "--version"], capture_output=True, text=True,
+                          check=True).stdout.strip() == f"mlgate {__version__}"
+
+
+def test_setup_cache_hit_skips_the_install(setup_from_checkout, tmp_path: Path) -> None:
+    from mlgate import __version__
+
+    runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1"})
+    run = runner.run_action(ACTIONS / "setup", {"python-version": "",
+                                                "venv": str(setup_from_checkout.venv)})
+    assert run.ok, explain(runner)
+    assert run.outputs["cache-hit"] == "true"
+    assert run.outputs["version"] == __version__
+    assert "restored from the cache" in explain(runner)
+
+
+def test_setup_red_on_a_bad_source(setup_from_checkout, tmp_path: Path) -> None:
+    runner = Runner(tmp_path)
+    run = runner.run_action(ACTIONS / "setup", {"source": str(tmp_path / "no-such-dir"),
+                                                "python-version": "", "cache": "false",
+                                                "venv": str(setup_from_checkout.venv)})
+    assert not run.ok
+    assert run.outputs["version"] == ""
+
+
+def test_setup_red_on_a_version_mismatch(setup_from_checkout, tmp_path: Path) -> None:
+    """A restored environment holding another version than asked for is refused."""
+    runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1"})
+    run = runner.run_action(ACTIONS / "setup", {"version": "9.9.9", "python-version": "",
+                                                "venv": str(setup_from_checkout.venv)})
+    assert not run.ok
+    assert "asked for mlgate 9.9.9" in explain(runner)
