@@ -73,10 +73,6 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
     with quiet_gx():
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
-        from great_expectations.expectations.expectation_configuration import (
-            ExpectationConfiguration,
-        )
-
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
@@ -87,9 +83,8 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
         suite = gx.ExpectationSuite(name="mlgate")
         for i, exp in enumerate(expectations):
             # GX does not return results in suite order; the index in meta maps them back.
-            config = ExpectationConfiguration(type=exp.type, kwargs=exp.kwargs,
-                                              meta={**exp.meta, _INDEX: i})
-            suite.add_expectation(config.to_domain_obj())
+            domain = exp.to_gx()
+            suite.add_expectation(domain.copy(update={"meta": {**(domain.meta or {}), _INDEX: i}}))
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         outcome = batch.validate(
             suite,
@@ -98,8 +93,12 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
         )
         ordered: list[dict[str, Any]] = [{} for _ in expectations]
         for r in outcome.results:
-            item: dict[str, Any] = dict(r.to_json_dict())
-            ordered[int(item["expectation_config"]["meta"][_INDEX])] = item
+            # read the fields we use; to_json_dict() would serialise every result in full
+            item = {"success": r.success, "result": r.result or {},
+                    "exception_info": r.exception_info}
+            config = r.expectation_config
+            assert config is not None  # GX always echoes the configuration it ran
+            ordered[int(config.meta[_INDEX])] = item
         return ordered
 
 
@@ -203,5 +202,6 @@ def _exception_message(info: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    item = getattr(value, "item", None)  # numpy scalar -> plain number for the message
+    text = repr(item() if callable(item) and getattr(value, "ndim", 1) == 0 else value)
     return text if len(text) <= 120 else text[:117] + "..."

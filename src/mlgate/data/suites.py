@@ -29,6 +29,13 @@ class Expectation:
     source: str  # e.g. "suites/churn.json: expectations[3]" or "contract: columns[2]"
     label: str = ""  # short name used in check names (contract checks set their own)
     meta: dict[str, Any] = field(default_factory=dict)
+    domain: Any = field(default=None, repr=False)  # the GX Expectation built while checking
+
+    def to_gx(self) -> Any:
+        """The GX Expectation object (built once: pydantic validation is not free)."""
+        if self.domain is None:
+            check_kwargs(self)
+        return self.domain
 
     def columns(self) -> list[str]:
         """Columns this expectation reads (empty for table-level expectations)."""
@@ -108,7 +115,9 @@ def check_kwargs(expectation: Expectation) -> None:
     )
 
     try:
-        ExpectationConfiguration(type=expectation.type, kwargs=expectation.kwargs).to_domain_obj()
+        expectation.domain = ExpectationConfiguration(
+            type=expectation.type, kwargs=expectation.kwargs, meta=expectation.meta
+        ).to_domain_obj()
     except Exception as exc:
         raise InputError(
             f"{expectation.type}: invalid kwargs: {_pydantic_summary(exc)}", expectation.source
