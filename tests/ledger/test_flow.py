@@ -193,3 +193,22 @@ def test_rollback_is_a_new_assignment(repo: Path, evidence: list[Path]) -> None:
     assert ml(repo, "promote", "--version", v2, "--to", "production",
               "--approved-by", "alice").code == 0
     assert gto_show(repo)["churn"]["stage"]["production"] == v2
+
+
+def test_ci_checkout_without_tags_reads_the_remote_ledger(repo: Path, evidence: list[Path],
+                                                          tmp_path: Path) -> None:
+    """actions/checkout fetches no tags or notes: promote and --fetch read origin's ledger."""
+    register_and_stage(repo, evidence)
+    ci = tmp_path / "ci"
+    git("clone", "--quiet", "--no-tags", "--depth", "1",
+        "file://" + git("remote", "get-url", "origin", cwd=repo), str(ci), cwd=tmp_path)
+    git("config", "user.name", "CI", cwd=ci)
+    git("config", "user.email", "ci@example.com", cwd=ci)
+    assert tags(ci) == []
+    out = ml(ci, "promote", "--version", "v0.1.0", "--to", "production", "--approved-by", "bob")
+    assert out.code == 0, out.stdout + out.stderr
+    out = ml(repo, "status", "--fetch", "--json", str(tmp_path / "s.json"))
+    assert out.code == 0
+    doc = json.loads((tmp_path / "s.json").read_text())["gates"][0]["data"]
+    assert doc["artifacts"]["churn"]["stages"]["production"] == "v0.1.0"
+    assert ml(repo, "verify", "churn#production").code == 0  # notes came with --fetch

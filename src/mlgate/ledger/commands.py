@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="write the tags locally only")
     writes.add_argument("--actor", help="who acts (default: GITHUB_ACTOR, then git user.name)")
     parents = [common, where]
+    reads = argparse.ArgumentParser(add_help=False)
+    reads.add_argument("--fetch", action="store_true",
+                       help="first fetch the remote's tags and notes (ledger.remote)")
 
     p = sub.add_parser("register", parents=[*parents, writes],
                        help="record a model version as an annotated git tag NAME@vX.Y.Z",
@@ -74,15 +77,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=_rollback)
 
-    p = sub.add_parser("status", parents=parents, help="which version is in which stage")
+    p = sub.add_parser("status", parents=[*parents, reads], help="which version is in which stage")
     p.add_argument("name", nargs="?")
     p.set_defaults(handler=_status)
 
-    p = sub.add_parser("history", parents=parents, help="every ledger event, oldest first")
+    p = sub.add_parser("history", parents=[*parents, reads],
+                       help="every ledger event, oldest first")
     p.add_argument("name", nargs="?")
     p.set_defaults(handler=_history)
 
-    p = sub.add_parser("verify", parents=parents,
+    p = sub.add_parser("verify", parents=[*parents, reads],
                        help="recompute digests, check evidence and re-check the policy of a tag")
     p.add_argument("target", metavar="NAME@vX.Y.Z|NAME#STAGE#N|NAME#STAGE")
     p.set_defaults(handler=_verify)
@@ -102,6 +106,19 @@ def _context(args: argparse.Namespace, need_config: bool = False) -> tuple[Path,
     from mlgate.config import load_config  # jsonschema is slow to import: only when needed
 
     return repo, ledger_config(load_config(path))
+
+
+def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig]:
+    """The context of a read command, after ``--fetch`` when asked."""
+    repo, lc = _context(args)
+    if args.fetch:
+        from mlgate.ledger.gitio import remote_exists
+        from mlgate.ledger.publish import sync
+
+        if not remote_exists(repo, lc.remote):
+            raise InputError(f"remote {lc.remote!r} does not exist", "--fetch")
+        sync(repo, lc.remote)
+    return repo, lc
 
 
 def _name(args: argparse.Namespace, lc: LedgerConfig) -> str:
@@ -166,19 +183,19 @@ def _rollback(args: argparse.Namespace) -> GateResult:
 def _status(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import status
 
-    repo, lc = _context(args)
+    repo, lc = _read_context(args)
     return status(repo, args.name, list(lc.stages))
 
 
 def _history(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import history
 
-    repo, _ = _context(args)
+    repo, _ = _read_context(args)
     return history(repo, args.name)
 
 
 def _verify(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.verify import verify
 
-    repo, lc = _context(args)
+    repo, lc = _read_context(args)
     return verify(repo, args.target, lc)

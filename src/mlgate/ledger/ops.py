@@ -213,8 +213,14 @@ class PromoteRequest:
 def promote(repo: Path, lc: LedgerConfig, req: PromoteRequest) -> GateResult:
     """Assign a version to a stage (``NAME#STAGE#N``) if every rule of the policy passes."""
     policy = lc.stage(req.stage)
+    from mlgate.ledger.publish import sync
     from mlgate.ledger.state import load_registry
 
+    if req.push:  # a CI checkout has no tags: read the remote's ledger before validating
+        if not gitio.remote_exists(repo, lc.remote):
+            raise InputError(f"remote {lc.remote!r} does not exist (set ledger.remote or use "
+                             "--no-push)", repo)
+        sync(repo, lc.remote)
     first = load_registry(repo)
     check_version(first, req.name, req.version)
     approvals = req.approvals(first)
