@@ -238,3 +238,11 @@ def test_unknown_config_key(churn_dir: Path) -> None:
 def test_training_without_serving(plain: Path) -> None:
     code, line, _ = validate(plain, "--data", "data/holdout.csv", "--training", "data/train.csv")
     assert code == 2 and "--training and --serving must be given together" in line
+
+
+def test_catalogue_suite_by_name(plain: Path) -> None:
+    code, _, checks = validate(plain, "--data", "data/holdout.csv", "--suite", "non_empty",
+                               "--suite", "churn_example")
+    assert code == 0
+    assert checks["suite non_empty: expect_table_row_count_to_be_between"]["value"] == 3000
+    assert "suite churn_example: expect_column_values_to_be_unique(customer_id)" in checks

@@ -128,12 +128,12 @@ def from_sources(
     elif cfg.get("reference"):
         settings.reference = resolve(cfg["reference"])
     if suites:
-        settings.suites = [Path(s) for s in suites]
+        settings.suites = [catalogue_suite(Path(s)) for s in suites]
     else:
         configured = list(cfg.get("suites") or [])
         if cfg.get("suite"):
             configured.insert(0, cfg["suite"])
-        settings.suites = [resolve(s) for s in configured]
+        settings.suites = [catalogue_suite(resolve(s)) for s in configured]
     if contract:
         settings.contract, settings.contract_source = load_contract_file(Path(contract)), contract
     elif isinstance(cfg.get("contract"), str):
@@ -155,6 +155,20 @@ def from_sources(
         settings.serving = resolve(skew_cfg["serving"])
     settings.check_finite = bool(cfg.get("check_finite", True))
     return settings
+
+
+def catalogue_suite(path: Path) -> Path:
+    """``path`` itself, or mlgate's catalogue suite of that name (``non_empty``) when no such
+    file exists; a missing file is reported later, by the suite loader."""
+    from mlgate.resources import checks_dir
+
+    if path.exists() or path.parent.name not in ("", "."):
+        return path
+    try:
+        shipped = checks_dir() / "suites" / f"{path.stem}.json"
+    except FileNotFoundError:
+        return path
+    return shipped if shipped.is_file() else path
 
 
 def load_contract_file(path: Path) -> dict[str, Any]:
