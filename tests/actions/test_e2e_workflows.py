@@ -1,0 +1,128 @@
+"""End to end: the reusable PR gate workflow, then the release workflow, job by job and step by
+step through the harness, on the example repository, against the GitHub API emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.actions.harness import ROOT, Runner
+from tests.support.repos import git
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def explain(runner: Runner) -> str:
+    return "\n".join(runner.log)
+
+
+@pytest.mark.slow
+def test_pr_gate_then_release(churn_repo: Path, github_emulator, setup_from_checkout) -> None:
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    origin = churn_repo.parent / "origin.git"
+    setup = {"venv": str(setup_from_checkout.venv), "python-version": ""}
+    common = {"api_url": github_emulator.url, "token": github_emulator.token,
+              "repository": github_emulator.repository, "actor": "octocat"}
+
+    # 1. The pull request: data gate, model gate, one sticky comment, a check run, a status.
+    github_emulator.add_pull(5, head_sha=head)
+    event = {"action": "opened", "number": 5,
+             "pull_request": {"number": 5, "head": {"sha": head, "ref": "feature"}},
+             "repository": {"full_name": github_emulator.repository}}
+    pr = Runner(churn_repo, github={**common, "sha": head, "event_name": "pull_request",
+                                    "event": event, "ref": "refs/pull/5/merge",
+                                    "run_id": "101"},
+                input_overrides={"setup": setup})
+    jobs = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml")
+    gate = jobs["gate"]
+    assert gate.outcome == "success", explain(pr)
+    assert gate.outputs["status"] == "pass"
+    ran = {s.id: s.outcome for s in gate.steps}
+    assert ran["data"] == ran["model"] == ran["report"] == "success"
+    assert ran["load"] == "skipped"  # load-test: false by default
+    comments = github_emulator.comments_on(5)
+    assert len(comments) == 1
+    assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["success"]
+    assert github_emulator.statuses_for(head)
+    assert "mlgate validate-data" in pr.summary and "mlgate gate-model" in pr.summary
+
+    # 2. The release after merge: register, staging, then production once a reviewer approved.
+    github_emulator.add_environment("production", reviewers=["alice"])
+    waited: list[str] = []
+
+    def reviewers_approve(job: str, environment: str) -> None:
+        waited.append(environment)
+        if environment == "production":
+            github_emulator.add_run_approval(202, "alice", comment="ship it",
+                                             environments=["production"])
+
+    release = Runner(churn_repo, github={**common, "sha": head, "event_name": "push",
+                                         "event": {"ref": "refs/heads/main", "after": head},
+                                         "run_id": "202"},
+                     input_overrides={"setup": setup}, on_environment=reviewers_approve)
+    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
+                                {"model": "churn", "artifact": "models/candidate.skops"})
+    assert [j.outcome for j in jobs.values()] == ["success"] * 3, explain(release)
+    assert list(jobs) == ["register", "staging", "production"]
+    assert waited == ["staging", "production"]
+    assert jobs["register"].outputs == {"version": "v0.0.1", "tag": "churn@v0.0.1"}
+    staging_tag, production_tag = jobs["staging"].outputs["tag"], jobs["production"].outputs["tag"]
+    assert staging_tag.startswith("churn#staging#")
+    assert production_tag.startswith("churn#production#")
+
+    # The ledger is in the bare origin, and production's tag names its approver.
+    tags = git("ls-remote", "--tags", str(origin), cwd=churn_repo)
+    for tag in ("churn@v0.0.1", staging_tag, production_tag):
+        assert f"refs/tags/{tag}" in tags
+    git("fetch", "--quiet", "origin", "+refs/tags/*:refs/tags/*", cwd=churn_repo)
+    message = git("tag", "-l", "--format=%(contents)", production_tag, cwd=churn_repo)
+    record = json.loads(message[message.index("{"):])
+    assert "alice" in json.dumps(record)
+    assert "ship it" in json.dumps(record)
+    # Deployment statuses for both environments were reported.
+    environments = {d["environment"] for d in github_emulator.deployments.values()}
+    assert {"staging", "production"} <= environments
+
+
+@pytest.mark.slow
+def test_release_without_approval_never_reaches_production(
+        churn_repo: Path, github_emulator, setup_from_checkout) -> None:
+    """Nobody approved the production environment's deployment: promote refuses, no tag."""
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    release = Runner(churn_repo, github={
+        "sha": head, "event_name": "push", "run_id": "303", "api_url": github_emulator.url,
+        "token": github_emulator.token, "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": ""}})
+    github_emulator.add_run(303, head_sha=head)
+    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
+                                {"model": "churn", "artifact": "models/candidate.skops"})
+    assert jobs["register"].outcome == "success", explain(release)
+    assert jobs["staging"].outcome == "success", explain(release)
+    assert jobs["production"].outcome == "failure"
+    promote = next(s for s in jobs["production"].steps if s.id == "promote")
+    assert promote.outputs["status"] == "fail"
+    tags = git("ls-remote", "--tags", str(churn_repo.parent / "origin.git"), cwd=churn_repo)
+    assert "churn@v0.0.1" in tags and "churn#staging#" in tags
+    assert "#production#" not in tags
+
+
+@pytest.mark.slow
+def test_release_skips_production_when_staging_fails(
+        churn_repo: Path, github_emulator, setup_from_checkout) -> None:
+    """Without the gates' evidence, staging's policy refuses the version; production never
+    starts (needs)."""
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    release = Runner(churn_repo, github={
+        "sha": head, "event_name": "push", "run_id": "404", "api_url": github_emulator.url,
+        "token": github_emulator.token, "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": ""}})
+    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
+                                {"model": "churn", "artifact": "models/candidate.skops",
+                                 "gates": False})
+    assert jobs["register"].outcome == "success", explain(release)
+    assert jobs["staging"].outcome == "failure"
+    assert jobs["production"].outcome == "skipped"
