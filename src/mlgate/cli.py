@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line (it already uses 2, but prints usage noise)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message, f"mlgate {self.prog.split(' ', 1)[-1]}".strip())
+        raise InputError(message, self.prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
