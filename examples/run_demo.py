@@ -39,6 +39,23 @@ def make_repo(workdir: Path) -> Path:
     return repo
 
 
+def print_summary(results_dir: Path) -> None:
+    """One table of every gate the demo ran, read back from the JSON reports."""
+    from mlgate.report import read_json
+
+    rows = [("event", "gate", "status", "checks", "failed")]
+    for event in ("pr", "release"):
+        report = results_dir / event / "report.json"
+        if report.exists():
+            rows += [(event, g.gate, g.status.value, str(len(g.checks)), str(len(g.failures)))
+                     for g in read_json(report)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print()
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print()
+
+
 def main() -> int:
     keep = os.environ.get("MLGATE_DEMO_DIR")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mlgate-demo-"))
@@ -54,8 +71,20 @@ def main() -> int:
     mlgate = [python, "-m", "mlgate"]
     status = sh(*mlgate, "run", "--stage", "pr", cwd=repo, check=False)
     if status == 0:
+        # release: gates again, register the version, promote it to staging (ledger.release_to)
         status = sh(*mlgate, "run", "--stage", "release", cwd=repo, check=False)
-    print()
+    if status == 0:
+        # a person approves production; outside GitHub the approval is recorded locally
+        status = sh(*mlgate, "promote", "--version", "v0.1.0", "--to", "production",
+                    "--approvals", "local", "--approved-by", "alice",
+                    "--approval-comment", "demo: reviewed the PR report", cwd=repo, check=False)
+    if status == 0:
+        status = sh(*mlgate, "status", cwd=repo, check=False)
+        sh(*mlgate, "verify", "churn#production", cwd=repo, check=False)
+        gto = Path(sys.executable).with_name("gto")
+        if gto.exists():  # GTO (a dev dependency) reads the same tags
+            sh(str(gto), "show", "-r", ".", cwd=repo, check=False)
+    print_summary(repo / ".mlgate" / "results")
     print(f"demo repository: {repo} (origin: {workdir / 'origin.git'})")
     print(f"reports:         {repo / '.mlgate' / 'results'}/{{pr,release}}/report.md, .json, .xml")
     print("demo: PASSED" if status == 0 else f"demo: FAILED (exit {status})")
