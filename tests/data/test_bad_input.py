@@ -246,3 +246,18 @@ def test_catalogue_suite_by_name(plain: Path) -> None:
     assert code == 0
     assert checks["suite non_empty: expect_table_row_count_to_be_between"]["value"] == 3000
     assert "suite churn_example: expect_column_values_to_be_unique(customer_id)" in checks
+
+
+def test_datetime_and_bool_columns(plain: Path, holdout: pd.DataFrame) -> None:
+    """Parquet keeps dtypes: datetimes are not compared (warned), booleans are categories."""
+    frame = holdout.assign(
+        signup=pd.Timestamp("2024-01-01") + pd.to_timedelta(holdout["tenure_months"], "D"),
+        has_partner=holdout["partner"] == "yes",
+    )
+    frame.to_parquet(plain / "cur.parquet")
+    frame.iloc[::2].to_parquet(plain / "ref.parquet")
+    code, _, checks = validate(plain, "--data", "cur.parquet", "--reference", "ref.parquet")
+    assert checks["drift: signup"]["status"] == "warn"
+    assert checks["drift: has_partner"]["details"]["type"] == "categorical"
+    assert checks["drift: has_partner"]["status"] == "pass"
+    assert code == 0

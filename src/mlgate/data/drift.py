@@ -73,6 +73,12 @@ def compare(
     numeric, categorical = [], []
     for col in common:
         r, c = reference[col], current[col]
+        if t.is_datetime64_any_dtype(r) or t.is_datetime64_any_dtype(c):
+            checks.append(CheckResult(f"{label}: {col}", Status.WARN,
+                                      f"datetime column {col!r} is not compared; add it to "
+                                      f"{label}.exclude", value="datetime",
+                                      details={"column": col}))
+            continue
         r_num = t.is_numeric_dtype(r) and not t.is_bool_dtype(r)
         c_num = t.is_numeric_dtype(c) and not t.is_bool_dtype(c)
         if r_num != c_num:
