@@ -126,3 +126,36 @@ def test_release_skips_production_when_staging_fails(
     assert jobs["register"].outcome == "success", explain(release)
     assert jobs["staging"].outcome == "failure"
     assert jobs["production"].outcome == "skipped"
+
+
+@pytest.mark.slow
+def test_pr_gate_red_on_a_broken_copy(churn_repo: Path, github_emulator,
+                                      setup_from_checkout) -> None:
+    """A dropped column: the data gate fails, the PR still gets its comment and a failed check
+    run, and the job fails at the verdict."""
+    holdout = churn_repo / "data" / "holdout.csv"
+    lines = holdout.read_text().splitlines()
+    drop = lines[0].split(",").index("tenure_months")
+    holdout.write_text("\n".join(",".join(c for i, c in enumerate(ln.split(",")) if i != drop)
+                                 for ln in lines) + "\n")
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    github_emulator.add_pull(6, head_sha=head)
+    event = {"action": "synchronize", "number": 6,
+             "pull_request": {"number": 6, "head": {"sha": head, "ref": "feature"}}}
+    pr = Runner(churn_repo, github={
+        "sha": head, "event_name": "pull_request", "event": event, "run_id": "505",
+        "api_url": github_emulator.url, "token": github_emulator.token,
+        "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": ""}})
+    gate = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml", {"model-gate": False})["gate"]
+    assert gate.outcome == "failure"
+    steps = {s.id: s for s in gate.steps}
+    assert steps["data"].outputs["status"] == "fail"
+    assert steps["model"].outcome == "skipped"
+    assert steps["report"].outcome == "success"  # published despite the failure
+    assert steps["report"].outputs["status"] == "fail"
+    assert gate.steps[-1].outcome == "failure"  # the verdict
+    assert len(github_emulator.comments_on(6)) == 1
+    assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["failure"]
+    assert gate.outputs["status"] == "fail"
