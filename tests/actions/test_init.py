@@ -119,9 +119,6 @@ def test_init_with_a_tag_says_how_to_pin(fresh_repo: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the wheel ships pipeline_templates/ only once pyproject.toml "
-                   "force-includes it (\"pipeline_templates\" = \"mlgate/pipeline_templates\")",
-                   strict=False)
 def test_init_from_an_installed_wheel(setup_from_checkout, tmp_path: Path) -> None:
     """`mlgate init` works from a wheel install, not only from the source tree."""
     import subprocess
