@@ -13,6 +13,8 @@ from typing import Any
 from tests.actions.lintkit import ROOT, action_files, load
 
 DOC = ROOT / "docs" / "actions.md"
+README = ROOT / "README.md"
+DOCUMENTS = (DOC, README)  # both carry the same generated block
 BEGIN = "<!-- BEGIN GENERATED: python -m tests.actions.docs -->"
 END = "<!-- END GENERATED -->"
 ACTION_ORDER = ["setup", "validate-data", "gate-model", "load-test", "register", "promote",
@@ -77,9 +79,10 @@ def current_block(text: str) -> str:
 
 
 def main() -> int:
-    text = DOC.read_text(encoding="utf-8")
-    DOC.write_text(text.replace(current_block(text), generated()), encoding="utf-8")
-    print(f"updated {DOC.relative_to(ROOT)}")
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        document.write_text(text.replace(current_block(text), generated()), encoding="utf-8")
+        print(f"updated {document.relative_to(ROOT)}")
     return 0
 
 

@@ -19,10 +19,11 @@ def workflow_snippets() -> list[str]:
     return [s for s in SNIPPET.findall(text) if "\njobs:" in s]
 
 
-def test_tables_match_the_yaml_files() -> None:
-    text = docs.DOC.read_text(encoding="utf-8")
+@pytest.mark.parametrize("document", docs.DOCUMENTS, ids=lambda p: p.name)
+def test_tables_match_the_yaml_files(document: Path) -> None:
+    text = document.read_text(encoding="utf-8")
     assert docs.current_block(text) == docs.generated(), (
-        "docs/actions.md is out of date: run `.venv/bin/python -m tests.actions.docs`"
+        f"{document.name} is out of date: run `.venv/bin/python -m tests.actions.docs`"
     )
 
 
