@@ -231,15 +231,24 @@ def run_native(plan: Plan, tick: Callable[[float, int], None] | None = None) -> 
             if tick:
                 tick(time.monotonic() - t0, sum(r.sent for r in recorders))
 
+        wall0 = time.time() + (t0 - time.monotonic())
         merged = _run_threads(plan, t0, 0, 1, stop, on_tick)
     else:
-        merged = _run_processes(plan, tick)
-    return LoadStats.from_recorder(
+        merged, wall0 = _run_processes(plan, tick)
+    stats = LoadStats.from_recorder(
         merged, "native", plan.url, plan.rate, plan.duration, plan.warmup
     )
+    # Wall-clock time of slot 0, so that a calibration (benchmarks/bench_load.py) can compute
+    # from the schedule what latency each request truly had.
+    stats.extra["schedule_start_unix"] = round(wall0, 6)
+    stats.extra["processes"] = plan.processes
+    stats.extra["threads_per_process"] = plan.threads_per_process()
+    return stats
 
 
-def _run_processes(plan: Plan, tick: Callable[[float, int], None] | None) -> Recorder:
+def _run_processes(
+    plan: Plan, tick: Callable[[float, int], None] | None
+) -> tuple[Recorder, float]:
     procs: list[subprocess.Popen[str]] = []
     encoded = _encode_plan(plan)
     try:
@@ -260,6 +269,7 @@ def _run_processes(plan: Plan, tick: Callable[[float, int], None] | None) -> Rec
             if proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("a load-generator process did not start")
         t0 = time.monotonic() + 0.1
+        wall0 = time.time() + 0.1
         for proc in procs:
             assert proc.stdin is not None
             proc.stdin.write(f"{t0!r}\n")
@@ -283,7 +293,7 @@ def _run_processes(plan: Plan, tick: Callable[[float, int], None] | None) -> Rec
             if not text.strip():
                 raise RuntimeError("a load-generator process exited without results")
             merged.merge(Recorder.from_dict(json.loads(text)))
-        return merged
+        return merged, wall0
     finally:
         for proc in procs:
             if proc.poll() is None:

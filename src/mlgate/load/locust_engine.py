@@ -133,7 +133,8 @@ def _run_in(plan: Plan, opts: LocustOptions, users: int, workdir: Path) -> LoadS
     # The locustfile stops the run itself at the end of the window; -t is only a safety net.
     run_time = math.ceil(plan.warmup + plan.duration) + 60
     base = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
-    cmd = [*base, "--headless", "-u", str(users), "-r", str(users), "-t", f"{run_time}s",
+    # Spawn every user within ~0.1 s so that the warm-up, not spawning, sets the pace.
+    cmd = [*base, "--headless", "-u", str(users), "-r", str(users * 10), "-t", f"{run_time}s",
            "--csv", str(prefix), "--only-summary", "--stop-timeout", str(math.ceil(plan.timeout)),
            "--exit-code-on-error", "0"]
     workers: list[subprocess.Popen[str]] = []
