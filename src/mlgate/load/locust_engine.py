@@ -88,12 +88,12 @@ class LocustOptions:
 
 
 def ensure_locust(source: str) -> None:
-    try:
-        import locust  # noqa: F401
-    except ImportError as exc:
-        raise InputError(
-            "engine 'locust' needs Locust (pip install 'mlgate[locust]')", source
-        ) from exc
+    """Check that Locust is installed without importing it: importing it monkey-patches the
+    whole process with gevent (sockets, threads, ssl), which must never happen in ours."""
+    import importlib.util
+
+    if importlib.util.find_spec("locust") is None:
+        raise InputError("engine 'locust' needs Locust (pip install 'mlgate[locust]')", source)
 
 
 def write_locustfile(plan: Plan, users: int, workdir: Path) -> Path:
