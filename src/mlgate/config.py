@@ -68,17 +68,44 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     config_path = Path(path)
     if not config_path.is_file():
         raise InputError("config file not found (create one with `mlgate init`)", config_path)
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read config: {exc}", config_path) from exc
-    raw, node = parse_yaml(text, config_path)
-    if raw is None:
-        raise InputError(
-            "config file is empty; expected a mapping with `version` and `project`", config_path
-        )
-    validate_document(raw, node, config_path, load_schema(SCHEMA_FILE))
+    raw = load_yaml_file(config_path, "config", load_schema(SCHEMA_FILE),
+                         expected="a mapping with `version` and `project`")
     return Config(config_path, raw)
+
+
+def find_config(explicit: str | Path | None) -> Config | None:
+    """The config a single-gate command uses: ``--config``, else ./mlgate.yaml if it exists.
+
+    Gate commands work from flags alone, so a missing default config is not an error; a
+    missing explicit one is.
+    """
+    if explicit:
+        return load_config(explicit)
+    return load_config(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def load_yaml_file(
+    path: Path, what: str, schema: dict[str, Any] | None = None, expected: str = "a mapping"
+) -> dict[str, Any]:
+    """Read a YAML mapping (config, contract, policy, profile) and validate it against ``schema``.
+
+    One reader for every YAML file mlgate takes, so all of them report a missing file, bad
+    encoding, a syntax error or a schema error the same way: one line with file, line, field.
+    """
+    if not path.is_file():
+        raise InputError(f"{what} file not found", path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what}: {exc}", path) from exc
+    raw, node = parse_yaml(text, path)
+    if raw is None:
+        raise InputError(f"{what} file is empty; expected {expected}", path)
+    if not isinstance(raw, dict):
+        raise InputError(f"a {what} file must hold {expected}", path)
+    if schema is not None:
+        validate_document(raw, node, path, schema)
+    return raw
 
 
 def parse_yaml(text: str, source: Path) -> tuple[Any, yaml.Node | None]:

@@ -14,12 +14,12 @@ import os
 import re
 import subprocess
 import tempfile
-from functools import cache
 from pathlib import Path
 from string import Template
 
 from mlgate import __version__
 from mlgate.errors import InputError
+from mlgate.resources import shipped_dir
 from mlgate.result import CheckResult, GateResult, Status
 
 REPOSITORY = "mlgate-dev/mlgate"
@@ -67,16 +67,9 @@ jobs:
 """
 
 
-@cache
 def templates_dir() -> Path:
     """The starter templates: packaged in the wheel, or the source tree's pipeline_templates/."""
-    packaged = Path(__file__).parent / "pipeline_templates"
-    if packaged.is_dir():
-        return packaged
-    source_tree = Path(__file__).resolve().parents[2] / "pipeline_templates"
-    if source_tree.is_dir():
-        return source_tree
-    raise FileNotFoundError("mlgate's pipeline_templates/ are missing from this installation")
+    return shipped_dir("pipeline_templates")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -13,14 +13,24 @@ from typing import Any
 
 
 @cache
-def checks_dir() -> Path:
-    packaged = Path(__file__).parent / "checks"
+def shipped_dir(name: str) -> Path:
+    """A top-level directory of the project that the wheel ships inside the package.
+
+    Wheels carry it as ``mlgate/<name>`` (pyproject's force-include); editable installs and
+    source checkouts read the repository's own ``<name>/``.
+    """
+    packaged = Path(__file__).parent / name
     if packaged.is_dir():
         return packaged
-    source_tree = Path(__file__).resolve().parents[2] / "checks"
+    source_tree = Path(__file__).resolve().parents[2] / name
     if source_tree.is_dir():
         return source_tree
-    raise FileNotFoundError("mlgate's checks/ catalogue is missing from this installation")
+    raise FileNotFoundError(f"mlgate's {name}/ directory is missing from this installation")
+
+
+def checks_dir() -> Path:
+    """The catalogue: schemas, policy presets, GX suites, SLO profiles."""
+    return shipped_dir("checks")
 
 
 def load_schema(name: str) -> dict[str, Any]:

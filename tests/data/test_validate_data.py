@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tests.support.cli import run_mlgate
 
@@ -119,11 +120,13 @@ def test_flags_override_the_config(churn_dir: Path, clean_github_env: None) -> N
 
 def test_run_data_stage(churn_repo: Path, clean_github_env: None) -> None:
     config = churn_repo / "mlgate.yaml"
-    text = config.read_text().replace("pr: [data, model]", "pr: [data]")
-    config.write_text(text)
+    document = yaml.safe_load(config.read_text())
+    document["pipeline"]["pr"] = ["data"]
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
     res = run_mlgate(["run", "--stage", "pr"], cwd=churn_repo)
     assert res.code == 0, res.stdout + res.stderr
     results = churn_repo / ".mlgate" / "results"
+    assert [p.name for p in results.rglob("*.json") if p.stem in {"model", "load"}] == []
     (data_json,) = results.rglob("data.json")
     assert '"gate": "data"' in data_json.read_text()
     (evidence,) = results.rglob("data-contract-suite.json")

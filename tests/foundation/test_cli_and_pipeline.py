@@ -42,7 +42,7 @@ def test_usage_errors_exit_2_with_one_line() -> None:
 def temporary_stages() -> dict[str, list[str]]:
     """Register real stage functions for the test and remove them afterwards."""
     calls: dict[str, list[str]] = {"ran": []}
-    saved = dict(pipeline._STAGES)
+    saved = pipeline.registered_stages()  # import the real stages first so they are restored
 
     def make(name: str, status: Status) -> None:
         @pipeline.stage(name)

@@ -34,15 +34,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _validate_data(args: argparse.Namespace) -> GateResult:
-    from mlgate.config import DEFAULT_CONFIG, load_config
+    from mlgate.config import find_config
     from mlgate.data.gate import run_data_gate
     from mlgate.data.settings import from_sources
 
-    config_path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
+    config = find_config(args.config)
     flags = {"data": args.data, "reference": args.reference, "suites": args.suites,
              "contract": args.contract, "training": args.training, "serving": args.serving}
-    if config_path:
-        config = load_config(config_path)
+    if config is not None:
         settings = from_sources(config.section("data"), config.resolve, config.where, **flags)
     else:
         settings = from_sources(None, Path, lambda *k: "mlgate validate-data", **flags)

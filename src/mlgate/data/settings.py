@@ -173,19 +173,11 @@ def catalogue_suite(path: Path) -> Path:
 
 def load_contract_file(path: Path) -> dict[str, Any]:
     """Read a contract YAML file (the mapping that ``data.contract`` holds) and validate it."""
-    from mlgate.config import parse_yaml, validate_document
+    from mlgate.config import load_yaml_file
     from mlgate.resources import load_schema
 
-    if not path.is_file():
-        raise InputError("contract file not found", path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read contract: {exc}", path) from exc
-    raw, node = parse_yaml(text, path)
-    if not isinstance(raw, dict):
-        raise InputError("a contract must be a mapping with 'columns' (and 'row_count')", path)
     full = load_schema("mlgate.schema.json")
     schema = {"$ref": "#/$defs/data_contract", "$defs": full["$defs"]}
-    validate_document(raw, node, path, schema)
+    raw = load_yaml_file(path, "contract", schema,
+                         expected="a mapping with 'columns' (and 'row_count')")
     return raw

@@ -80,13 +80,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _load_test(args: argparse.Namespace) -> GateResult:
-    from mlgate.config import DEFAULT_CONFIG, load_config
+    from mlgate.config import find_config
     from mlgate.load.runner import run_load_test
     from mlgate.load.settings import from_sources
 
     # Like `mlgate run`, use ./mlgate.yaml when it exists; flags still override its load: keys.
-    path = args.config or (DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None)
-    config = load_config(path) if path else None
+    config = find_config(args.config)
     settings = from_sources(args, config)
     evidence = Path(args.evidence_dir) if args.evidence_dir else None
     return run_load_test(settings, evidence)

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mlgate.config import Config
+from mlgate.config import Config, load_yaml_file
 from mlgate.errors import InputError
 from mlgate.load.locust_engine import LocustOptions
 from mlgate.load.payload import PayloadSpec
@@ -307,11 +305,8 @@ def load_profile(name: str, source: str, config: Config | None) -> list[SLO]:
         raise InputError(
             f"no SLO profile {name!r} (built in: {', '.join(known) or 'none'})", source
         )
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", path) from exc
-    slos = document.get("slo") if isinstance(document, dict) else None
+    document = load_yaml_file(path, "SLO profile", expected="a mapping with an `slo:` list")
+    slos = document.get("slo")
     if not isinstance(slos, list) or not slos:
         raise InputError("an SLO profile needs a non-empty `slo:` list", path)
     return [parse_slo(text, f"{path}:slo[{i}]") for i, text in enumerate(slos)]

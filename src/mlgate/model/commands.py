@@ -55,14 +55,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _gate_model(args: argparse.Namespace) -> GateResult:
-    from mlgate.config import DEFAULT_CONFIG, load_config
+    from mlgate.config import find_config
     from mlgate.model.gate import run_gate
     from mlgate.model.settings import inputs_from_config
 
-    config = None
-    if args.config:
-        config = load_config(args.config)
-    elif Path(DEFAULT_CONFIG).is_file():
-        config = load_config(DEFAULT_CONFIG)
+    config = find_config(args.config)
     results_dir = Path(args.results_dir) if args.results_dir else None
     return run_gate(inputs_from_config(config, args, results_dir))

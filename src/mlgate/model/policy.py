@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate.config import parse_yaml, validate_document
+from mlgate.config import load_yaml_file
 from mlgate.errors import InputError
 from mlgate.model.metrics import CLASSIFICATION, METRICS, metric
 from mlgate.resources import checks_dir, load_schema
@@ -92,12 +92,7 @@ def _raw(spec: Any, base_dir: Path, where: str, depth: int) -> tuple[dict[str, A
         raw, source = dict(spec), where
     elif isinstance(spec, str):
         path = _locate(spec, base_dir, where)
-        text = path.read_text(encoding="utf-8")
-        data, node = parse_yaml(text, path)
-        if not isinstance(data, dict):
-            raise InputError("policy file must hold a mapping", path)
-        validate_document(data, node, path, policy_schema())
-        raw, source = data, str(path)
+        raw, source = load_yaml_file(path, "policy", policy_schema()), str(path)
         base_dir = path.parent
     else:
         raise InputError("policy must be a preset name, a file or a mapping", where)
