@@ -95,6 +95,15 @@ def test_terminal_lists_only_problems() -> None:
     assert "contract: tenure_months min" not in text
 
 
+def test_terminal_shows_informational_results_as_tables_only() -> None:
+    status = GateResult("status", tables=[Table("Ledger status", ["artifact", "production"],
+                                                [["churn", "v0.1.0"]])])
+    text = render_terminal([status])
+    assert "PASS" not in text and "0 checks" not in text
+    assert text.splitlines()[0] == "  Ledger status"
+    assert "churn     v0.1.0" in text
+
+
 def test_junit_parses_and_counts() -> None:
     root = ET.fromstring(render_junit(sample_results()))
     suites = root.findall("testsuite")

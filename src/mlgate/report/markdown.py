@@ -41,9 +41,9 @@ def render_terminal(results: list[GateResult]) -> str:
     """A compact table for humans at a terminal or reading CI logs."""
     out: list[str] = []
     for r in results:
-        out.append(
-            f"{r.gate}: {r.status.value.upper()} ({len(r.checks)} checks, {len(r.failures)} failed)"
-        )
+        if r.checks:  # informational commands (status, history) have tables only
+            out.append(f"{r.gate}: {r.status.value.upper()} ({len(r.checks)} checks, "
+                       f"{len(r.failures)} failed)")
         for c in r.checks:
             if c.status is not Status.PASS:
                 value = "" if c.value is None else f" value={_plain(c.value)}"
