@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from mlgate.errors import InputError
 from mlgate.resources import load_schema
+
+if TYPE_CHECKING:  # jsonschema costs ~50 ms to import: only load it when validating
+    import jsonschema
 
 DEFAULT_CONFIG = "mlgate.yaml"
 SCHEMA_FILE = "mlgate.schema.json"
@@ -125,6 +127,8 @@ def validate_document(
     data: Any, node: yaml.Node | None, source: Path, schema: dict[str, Any]
 ) -> None:
     """Validate against a JSON Schema, reporting the most relevant error on one line."""
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is None:
