@@ -75,6 +75,17 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     return Config(config_path, raw)
 
 
+def load_config_text(text: str, label: str) -> Config:
+    """Parse and validate a config that is not a file of the work tree (e.g. the default
+    branch's copy, read from git); ``label`` names it in messages."""
+    source = Path(label)
+    raw, node = parse_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise InputError("a config must hold a mapping with `version` and `project`", label)
+    validate_document(raw, node, source, load_schema(SCHEMA_FILE))
+    return Config(source, raw)
+
+
 def find_config(explicit: str | Path | None) -> Config | None:
     """The config a single-gate command uses: ``--config``, else ./mlgate.yaml if it exists.
 

@@ -1,20 +1,19 @@
 """The artifact currently serving a stage, for the model gate's champion comparison.
 
-The bytes come from the registered commit (``git cat-file blob COMMIT:PATH``), never from the
-work tree, and their sha256 must match the version tag's record: a champion that does not
-match what was approved is bad input, not a model to compare against.
+Only a valid ledger entry names the champion (a hand-written or forged stage tag is ignored,
+see :mod:`mlgate.ledger.validate`). The bytes come from the registered commit, never from the
+work tree, and must still have the sha256 the version recorded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.record import sha256_hex
-from mlgate.ledger.state import Registry, load_registry
-from mlgate.ledger.tags import version_tag
+from mlgate.ledger.validate import Ledger
 
 
 @dataclass(frozen=True)
@@ -29,44 +28,36 @@ class StageArtifact:
     path: str
     sha256: str
     content: bytes
+    ignored: list[str] = field(default_factory=list)
 
 
-def load_stage_artifact(repo: Path, name: str, stage: str) -> StageArtifact | None:
-    """The version currently assigned to ``stage`` (None when there is none)."""
+def load_stage_artifact(repo: Path, name: str, stage: str,
+                        remote: str = "origin") -> StageArtifact | None:
+    """The version valid entries put in ``stage`` (None when the stage never had one).
+
+    A stage whose entries are all invalid is an InputError, not "no champion": silently
+    falling back to an older champion file would let whoever broke the ledger weaken the gate.
+    """
     repo = gitio.ensure_repo(Path(repo))
-    registry = load_registry(repo, with_messages=True)
-    state = registry.artifacts.get(name)
-    if state is None:
-        return None
-    version = state.current(stage)
-    if version is None:
-        return None
-    return read_version_artifact(registry, name, version, stage)
-
-
-def read_version_artifact(
-    registry: Registry, name: str, version: str, stage: str = ""
-) -> StageArtifact:
-    """The artifact of ``name@version`` read from its commit and checked against its record."""
-    tag = version_tag(name, version)
-    ref = registry.tags.get(tag)
-    if ref is None:
-        raise InputError(f"version {version} of {name!r} is not registered", tag)
-    rec = registry.record(tag)
-    if rec is None:
-        raise InputError("tag carries no mlgate record (artifact path unknown)", tag)
-    artifact = rec.get("artifact")
-    if not isinstance(artifact, dict) or "path" not in artifact or "sha256" not in artifact:
-        raise InputError("ledger record has no artifact path and sha256", tag)
-    path, expected = str(artifact["path"]), str(artifact["sha256"])
-    content = gitio.blob_bytes(registry.repo, ref.commit, path)
-    if content is None:
-        raise InputError(f"commit {ref.commit[:12]} does not contain {path}", tag)
-    actual = sha256_hex(content)
-    if actual != expected:
-        raise InputError(
-            f"{path} at {ref.commit[:12]} has {actual}, but the tag records {expected} "
-            "(the tag was moved or rewritten)",
-            tag,
-        )
-    return StageArtifact(name, version, stage, tag, ref.commit, path, actual, content)
+    with Ledger(repo, remote=remote) as ledger:
+        if name not in ledger.index.artifacts:
+            return None
+        view = ledger.stage(name, stage)
+        if view.entry is None or view.version is None:
+            if view.ignored:
+                first = view.ignored[0]
+                raise InputError(
+                    f"{stage} has {len(view.ignored)} ledger entr"
+                    f"{'y' if len(view.ignored) == 1 else 'ies'} and none is valid, so there is "
+                    f"no trustworthy champion ({first.tag}: {first.reason}); repair the ledger "
+                    "or compare with a file (--champion FILE)", f"{name}#{stage}")
+            return None
+        version = ledger.version(name, view.version)
+        ignored = [f"{e.tag}: {e.reason}" for e in view.ignored]
+    rec = version.record or {}
+    path, expected = str(rec["artifact"]["path"]), str(rec["artifact"]["sha256"])
+    content = gitio.blob_bytes(repo, version.commit, path)
+    if content is None or sha256_hex(content) != expected:
+        raise InputError(f"{path} at {version.commit[:12]} changed while it was read", version.tag)
+    return StageArtifact(name, view.version, stage, view.entry.tag, version.commit, path,
+                         expected, content, ignored)

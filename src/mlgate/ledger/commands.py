@@ -11,6 +11,7 @@ from mlgate.result import GateResult
 
 if TYPE_CHECKING:
     from mlgate.ledger.policy import LedgerConfig
+    from mlgate.ledger.policy_source import PolicyInForce
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -92,25 +93,52 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=_verify)
 
 
-def _context(args: argparse.Namespace, need_config: bool = False) -> tuple[Path, LedgerConfig]:
+def _work_tree(args: argparse.Namespace) -> tuple[Path, Path | None, LedgerConfig | None]:
+    """The repository, its work-tree config path (if any) and that config's ledger section."""
     from mlgate.ledger.gitio import ensure_repo
-    from mlgate.ledger.policy import LedgerConfig, ledger_config, repo_config_path
+    from mlgate.ledger.policy import ledger_config, repo_config_path
 
     repo = ensure_repo(Path(args.repo))
     path = repo_config_path(Path(args.repo), args.config)
-    if path is None and need_config:
-        raise InputError("this command needs the ledger policy: no mlgate.yaml found "
-                         "(pass --config)", "--config")
     if path is None:
-        return repo, LedgerConfig()
+        return repo, None, None
     from mlgate.config import load_config  # jsonschema is slow to import: only when needed
 
-    return repo, ledger_config(load_config(path))
+    return repo, path, ledger_config(load_config(path))
+
+
+def _write_context(args: argparse.Namespace) -> tuple[Path, PolicyInForce, bool]:
+    """Repository, the default branch's policy (after fetching the remote's ledger when the
+    write pushes) and whether to push. A work tree whose ledger section differs from the
+    default branch's is refused: its rules would not be the ones that judge."""
+    from mlgate.ledger.gitio import remote_exists
+    from mlgate.ledger.policy_source import (
+        config_path_in_repo,
+        ensure_work_tree_agrees,
+        policy_in_force,
+    )
+    from mlgate.ledger.publish import sync
+
+    repo, path, work = _work_tree(args)
+    remote = work.remote if work else "origin"
+    push = _push(args, work.push if work else True)
+    if push:
+        if not remote_exists(repo, remote):
+            raise InputError(f"remote {remote!r} does not exist (set ledger.remote or use "
+                             "--no-push)", repo)
+        sync(repo, remote)
+    rel = config_path_in_repo(repo, path)
+    in_force = policy_in_force(repo, rel, remote)
+    ensure_work_tree_agrees(work, in_force, rel)
+    return repo, in_force, push
 
 
 def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig]:
     """The context of a read command, after ``--fetch`` when asked."""
-    repo, lc = _context(args)
+    from mlgate.ledger.policy import LedgerConfig
+
+    repo, _, work = _work_tree(args)
+    lc = work or LedgerConfig()
     if args.fetch:
         from mlgate.ledger.gitio import remote_exists
         from mlgate.ledger.publish import sync
@@ -135,17 +163,22 @@ def _push(args: argparse.Namespace, default: bool) -> bool:
 
 
 def _register(args: argparse.Namespace) -> GateResult:
+    from mlgate.config import load_config
     from mlgate.ledger.ops import RegisterRequest, actor_name
     from mlgate.ledger.ops import register as do_register
+    from mlgate.ledger.policy import repo_config_path
     from mlgate.report.json_report import read_json
 
-    repo, lc = _context(args)
+    repo, in_force, push = _write_context(args)
     results = [r for f in args.evidence for r in read_json(f)]
+    config_path = repo_config_path(Path(args.repo), args.config)
+    results_dir = load_config(config_path).results_dir if config_path else None
     req = RegisterRequest(
-        name=_name(args, lc), artifact=args.artifact, version=args.version_, bump=args.bump,
-        results=results, push=_push(args, lc.push), actor=actor_name(repo, args.actor),
+        name=_name(args, in_force.config), artifact=args.artifact, version=args.version_,
+        bump=args.bump, results=results, push=push, actor=actor_name(repo, args.actor),
+        results_dir=None if args.evidence else results_dir,
     )
-    return do_register(repo, lc, req)
+    return do_register(repo, in_force, req)
 
 
 def _promote(args: argparse.Namespace) -> GateResult:
@@ -154,10 +187,10 @@ def _promote(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.sources import ApprovalRequest, gather
     from mlgate.ledger.tags import check_stage_name
 
-    repo, lc = _context(args, need_config=True)
-    name = _name(args, lc)
+    repo, in_force, push = _write_context(args)
+    name = _name(args, in_force.config)
     stage = check_stage_name(args.to, "--to")
-    policy = lc.stage(stage)
+    policy = in_force.config.stage(stage)
     request = ApprovalRequest(
         source=args.approvals, approved_by=args.approved_by, denied_by=args.denied_by,
         comment=args.approval_comment, run_id=args.run_id, issue=args.issue, since=args.since,
@@ -166,36 +199,36 @@ def _promote(args: argparse.Namespace) -> GateResult:
     )
     req = PromoteRequest(
         name=name, version=args.version_, stage=stage,
-        approvals=lambda registry: gather(request, policy, registry, name, args.version_),
-        push=_push(args, lc.push), actor=actor_name(repo, args.actor),
+        approvals=lambda ledger: gather(request, policy, ledger, name, args.version_),
+        push=push, actor=actor_name(repo, args.actor),
     )
-    return promote(repo, lc, req)
+    return promote(repo, in_force, req)
 
 
 def _rollback(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.ops import actor_name, rollback
 
-    repo, lc = _context(args)
-    return rollback(repo, lc, _name(args, lc), args.stage, args.to, args.reason,
-                    _push(args, lc.push), actor_name(repo, args.actor))
+    repo, in_force, push = _write_context(args)
+    return rollback(repo, in_force, _name(args, in_force.config), args.stage, args.to,
+                    args.reason, push, actor_name(repo, args.actor))
 
 
 def _status(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import status
 
     repo, lc = _read_context(args)
-    return status(repo, args.name, list(lc.stages))
+    return status(repo, args.name, list(lc.stages), lc.remote)
 
 
 def _history(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import history
 
-    repo, _ = _read_context(args)
-    return history(repo, args.name)
+    repo, lc = _read_context(args)
+    return history(repo, args.name, lc.remote)
 
 
 def _verify(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.verify import verify
 
     repo, lc = _read_context(args)
-    return verify(repo, args.target, lc)
+    return verify(repo, args.target, lc.remote)

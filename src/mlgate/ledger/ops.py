@@ -1,33 +1,48 @@
-"""register, promote and rollback: build the tags and evidence, then write them atomically."""
+"""register, promote and rollback: check against valid entries, then write atomically.
+
+Every write is judged by the default branch's policy (:mod:`mlgate.ledger.policy_source`),
+decides from valid ledger entries only (:mod:`mlgate.ledger.validate`), and records what a
+later reader needs to judge it again: the policy blob it used, the evidence digest, the facts.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.approval import Approval
-from mlgate.ledger.policy import LedgerConfig, PromotionFacts, StagePolicy, evaluate
+from mlgate.ledger.policy import (
+    LedgerConfig,
+    PromotionFacts,
+    StagePolicy,
+    evaluate,
+    rollback_check,
+)
+from mlgate.ledger.policy_source import PolicyInForce
 from mlgate.ledger.publish import NewTag, Plan, transact
-from mlgate.ledger.record import compose, now_iso, run_url, sha256_hex
-from mlgate.ledger.state import ArtifactState, Registry
-from mlgate.ledger.tags import ASSIGN, SemVer, stage_tag, version_tag
+from mlgate.ledger.record import canonical_digest, compose, now_iso, run_url, sha256_hex
+from mlgate.ledger.tags import SemVer, stage_tag, version_tag
+from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
 from mlgate.result import CheckResult, GateResult, Status
 
-LEDGER_GATES = frozenset({"register", "promote", "pipeline", "ledger"})
+LEDGER_GATES = frozenset({"register", "promote", "rollback", "pipeline", "ledger", "verify",
+                          "status", "history", "github"})
 
 
 def actor_name(repo: Path, explicit: str | None = None) -> str:
     """Who is acting: ``--actor``, then GITHUB_ACTOR, then git's user.name."""
-    if explicit:
-        return explicit
-    if os.environ.get("GITHUB_ACTOR"):
-        return os.environ["GITHUB_ACTOR"]
+    if explicit and explicit.strip():
+        return explicit.strip()
+    if os.environ.get("GITHUB_ACTOR", "").strip():
+        return os.environ["GITHUB_ACTOR"].strip()
     try:
         return gitio.git(repo, "config", "user.name").strip() or "unknown"
     except gitio.GitError:
@@ -38,8 +53,6 @@ def gate_summary(results: list[GateResult]) -> dict[str, dict[str, Any]]:
     """What a version tag records per gate: status, digest and check counts."""
     out: dict[str, dict[str, Any]] = {}
     for r in results:
-        if r.gate in LEDGER_GATES:
-            continue
         out[r.gate] = {
             "status": r.status.value,
             "digest": r.digest(),
@@ -47,6 +60,12 @@ def gate_summary(results: list[GateResult]) -> dict[str, dict[str, Any]]:
             "failed": [c.name for c in r.failures],
         }
     return out
+
+
+def evidence_entry(entry: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The note entry as it will read back from JSON, and its digest for the tag's record."""
+    normal: dict[str, Any] = json.loads(json.dumps(entry, sort_keys=True))
+    return normal, canonical_digest(normal)
 
 
 @dataclass
@@ -58,10 +77,13 @@ class RegisterRequest:
     results: list[GateResult]
     push: bool
     actor: str
+    results_dir: Path | None = None  # where to look for this commit's results (no --evidence)
+    ignored: list[str] = field(default_factory=list)
 
 
-def register(repo: Path, lc: LedgerConfig, req: RegisterRequest) -> GateResult:
-    """Tag HEAD as ``NAME@vX.Y.Z`` with the artifact digest and the gate evidence."""
+def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateResult:
+    """Tag HEAD as ``NAME@vX.Y.Z`` with the artifact digest and evidence bound to it."""
+    lc = policy.config
     if gitio.head_branch(repo) is None:
         raise InputError("HEAD is detached; check out a branch before registering", repo)
     dirty = gitio.dirty_files(repo)
@@ -83,35 +105,35 @@ def register(repo: Path, lc: LedgerConfig, req: RegisterRequest) -> GateResult:
         raise InputError(f"artifact {why} at HEAD ({commit[:12]})", path_arg)
     digest = sha256_hex(content)
     data = _data_record(repo, commit, lc.data)
-    gates = gate_summary(req.results)
-    failed = [g for g, v in gates.items() if v["status"] not in ("pass", "warn")]
-    if failed:
-        return GateResult(
-            gate="register",
-            checks=[CheckResult("gates passed", Status.FAIL,
-                                f"not registering {req.name}: gate(s) {', '.join(failed)} "
-                                "failed; only passing candidates become versions",
-                                value=failed)],
-        )
+    results = [r for r in req.results if r.gate not in LEDGER_GATES]
+    if not req.results and req.results_dir is not None:
+        results = this_commits_results(req.results_dir, commit, req.ignored)
+    refusal = _refuse_evidence(repo, commit, lc, results, digest, data, req.name)
+    if refusal is not None:
+        return refusal
+    gates = gate_summary(results)
+    note, evidence = evidence_entry({"event": "register",
+                                     "gates": [r.to_dict() for r in results]})
 
-    def build(registry: Registry) -> Plan:
-        state = registry.artifacts.get(req.name) or ArtifactState(req.name)
+    def build(ledger: Ledger) -> Plan:
+        state = ledger.index.artifacts.get(req.name)
+        versions = state.versions if state else {}
         if req.version is not None:
             version = str(SemVer.parse(req.version))
-            if version in state.versions:
+            if version in versions:
                 raise InputError("tag exists already (versions are immutable; pick another "
                                  "--version or use --bump)", version_tag(req.name, version))
         else:
-            latest = state.latest_version()
+            latest = state.latest_name() if state else None
             base = SemVer.parse(latest) if latest else SemVer(0, 0, 0)
             version = str(base.bump(req.bump or lc.bump))
-        at_commit = [v for v, ref in state.versions.items() if ref.commit == commit]
+        at_commit = state.versions_at(commit) if state else []
         if at_commit:
             raise InputError(f"commit {commit[:12]} is already registered as "
                              f"{version_tag(req.name, at_commit[0])}; commit a new artifact",
                              "HEAD")
         tag = version_tag(req.name, version)
-        rec = {
+        rec: dict[str, Any] = {
             "event": "register",
             "name": req.name,
             "version": version,
@@ -122,15 +144,16 @@ def register(repo: Path, lc: LedgerConfig, req: RegisterRequest) -> GateResult:
             "actor": req.actor,
             "time": now_iso(),
             "run_url": run_url(),
-            "policy": lc.digest,
+            "evidence": evidence,
+            "mlgate": __version__,
         }
+        if policy.ref is not None:
+            rec["policy"] = policy.ref.to_dict()
         summary = f"Register {req.name} {version}: {rel} {digest[:19]}…"
         if gates:
             summary += " (" + ", ".join(f"{g} {v['status']}" for g, v in gates.items()) + ")"
-        evidence = {"event": "register", "gates": [r.to_dict() for r in req.results
-                                                    if r.gate not in LEDGER_GATES]}
         return Plan(tags=[NewTag(tag, commit, compose(summary, rec))],
-                    notes={commit: {tag: evidence}})
+                    notes={commit: {tag: note}})
 
     plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor)
     tag = plan.tags[0]
@@ -138,10 +161,87 @@ def register(repo: Path, lc: LedgerConfig, req: RegisterRequest) -> GateResult:
     result = GateResult(gate="register", summary=f"{tag.name} at {commit[:12]}")
     result.add(CheckResult("registered", Status.PASS,
                            f"{tag.name} → {rel} {digest}" + (" (pushed)" if req.push else ""),
-                           value=version, details={"attempts": attempts}))
+                           value=version, details={"attempts": attempts,
+                                                   "gates": sorted(gates),
+                                                   "ignored": req.ignored}))
     result.data["outputs"] = {"version": version, "tag": tag.name, "commit": commit}
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
+
+
+def _refuse_evidence(repo: Path, commit: str, lc: LedgerConfig, results: list[GateResult],
+                     digest: str, data: dict[str, Any] | None, name: str) -> GateResult | None:
+    """A refusal (exit 1) when the evidence failed, is about other files, or misses a gate the
+    first stage requires; None when the version may be written."""
+    checks: list[CheckResult] = []
+    failed = [r.gate for r in results if not r.passed]
+    if failed:
+        checks.append(CheckResult("gates passed", Status.FAIL,
+                                  f"not registering {name}: gate(s) {', '.join(failed)} "
+                                  "failed; only passing candidates become versions",
+                                  value=failed))
+    unbound = []
+    for r in results:
+        problems = binding_problems(r.to_dict().get("inputs"), r.gate, digest, data,
+                                    lambda path: _committed_sha(repo, commit, path))
+        unbound += [f"{r.gate}: {p}" for p in problems]
+    if unbound:
+        checks.append(CheckResult("evidence bound to the artifact", Status.FAIL,
+                                  f"not registering {name}: the evidence is about other files: "
+                                  + "; ".join(unbound), value=unbound))
+    first = entry_stage(lc)
+    if first is not None and first.gates:
+        have = {r.gate for r in results if r.passed}
+        missing = [g for g in first.gates if g not in have]
+        if missing:
+            checks.append(CheckResult(
+                "required gates", Status.FAIL,
+                f"not registering {name}: {first.name} (the first stage) requires "
+                f"{', '.join(first.gates)} and there is no passing result of "
+                f"{', '.join(missing)} for this artifact; run the gates on this commit "
+                "(mlgate run) or pass --evidence", value=missing, threshold=first.gates))
+    if not checks:
+        return None
+    return GateResult(gate="register", checks=checks,
+                      summary=f"{name}: nothing registered at {commit[:12]}")
+
+
+def entry_stage(lc: LedgerConfig) -> StagePolicy | None:
+    """The stage a new version enters first: ``release_to``, else the only stage that accepts
+    any version (None when that is ambiguous)."""
+    if lc.release_to is not None and lc.release_to in lc.stages:
+        return lc.stages[lc.release_to]
+    open_stages = [s for s in lc.stages.values() if s.promotes_from is None]
+    return open_stages[0] if len(open_stages) == 1 else None
+
+
+def this_commits_results(results_dir: Path, commit: str, ignored: list[str]) -> list[GateResult]:
+    """The newest result per gate under ``results_dir`` that was produced on ``commit``."""
+    from mlgate.report.json_report import read_json
+
+    best: dict[str, GateResult] = {}
+    for path in sorted(results_dir.rglob("*.json")):
+        try:
+            found = read_json(path)
+        except InputError:
+            continue  # evidence files (model-metrics.json, ...) are not reports
+        for r in found:
+            meta = r.to_dict().get("meta") or {}
+            if r.gate in LEDGER_GATES:
+                continue
+            if meta.get("commit") != commit:
+                ignored.append(f"{path.name}: {r.gate} ran on another commit")
+                continue
+            old = best.get(r.gate)
+            old_time = (old.to_dict().get("meta") or {}).get("time", "") if old else ""
+            if old is None or str(meta.get("time", "")) >= str(old_time):
+                best[r.gate] = r
+    return list(best.values())
+
+
+def _committed_sha(repo: Path, commit: str, path: str) -> str | None:
+    blob = gitio.blob_bytes(repo, commit, path)
+    return sha256_hex(blob) if blob is not None else None
 
 
 def _data_record(repo: Path, commit: str, data_path: str | None) -> dict[str, Any] | None:
@@ -158,46 +258,14 @@ def _data_record(repo: Path, commit: str, data_path: str | None) -> dict[str, An
     return {"path": rel, "sha256": sha256_hex(content), "committed": True}
 
 
-def author_identities(repo: Path, commit: str) -> set[str]:
-    out = gitio.git(repo, "log", "-1", "--format=%an%n%ae", commit)
-    return {line.strip() for line in out.splitlines() if line.strip()}
-
-
-def promotion_facts(
-    registry: Registry, name: str, version: str, policy: StagePolicy,
-    approvals: list[Approval], actor: str, now: datetime,
-) -> PromotionFacts:
-    state = registry.artifact(name)
-    vtag = version_tag(name, version)
-    ref = state.versions[version]
-    rec = registry.record(vtag)
-    path = ((rec or {}).get("artifact") or {}).get("path")
-    blob = gitio.blob_bytes(registry.repo, ref.commit, str(path)) if path else None
-    previous = None
-    if policy.promotes_from is not None:
-        event = state.assignment_of(version, policy.promotes_from)
-        if event is not None:
-            previous = datetime.fromtimestamp(event.tag.time, UTC)
-    return PromotionFacts(
-        version=version,
-        version_record=rec,
-        artifact_sha256=sha256_hex(blob) if blob is not None else None,
-        previous_assignment_time=previous,
-        now=now,
-        approvals=approvals,
-        authors=author_identities(registry.repo, ref.commit),
-        actor=actor,
-    )
-
-
-def check_version(registry: Registry, name: str, version: str) -> ArtifactState:
-    state = registry.artifact(name)
+def usable_version(ledger: Ledger, name: str, version: str) -> None:
+    """InputError unless ``name@version`` is registered and not deregistered."""
+    state = ledger.artifact(name)
     SemVer.parse(version)
     if version not in state.versions or version in state.deregistered:
-        known = ", ".join(sorted(state.active_versions(), key=SemVer.parse)) or "none"
-        raise InputError(f"version {version} of {name!r} does not exist (registered: {known})",
-                         "--version")
-    return state
+        known = ", ".join(v for v in state.versions_sorted() if v not in state.deregistered)
+        raise InputError(f"version {version} of {name!r} does not exist (registered: "
+                         f"{known or 'none'})", "--version")
 
 
 @dataclass
@@ -205,44 +273,66 @@ class PromoteRequest:
     name: str
     version: str
     stage: str
-    approvals: Callable[[Registry], list[Approval]]
+    approvals: Callable[[Ledger], list[Approval]]
     push: bool
     actor: str
 
 
-def promote(repo: Path, lc: LedgerConfig, req: PromoteRequest) -> GateResult:
+def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy,
+                    approvals: list[Approval], actor: str, now: datetime) -> PromotionFacts:
+    """The facts the rules judge, from valid entries only."""
+    entry = ledger.version(name, version)
+    previous = None
+    if policy.promotes_from is not None:
+        previous = ledger.active_since(name, policy.promotes_from, version)
+    rec = entry.record or {}
+    return PromotionFacts(
+        version=version,
+        version_record=rec if entry.valid else None,
+        artifact_sha256=(rec.get("artifact") or {}).get("sha256"),
+        previous_assignment_time=previous.time if previous else None,
+        now=now,
+        approvals=approvals,
+        authors=ledger.authors(entry.commit),
+        actor=actor,
+        version_valid=None if entry.valid else entry.reason,
+        eligible_since=previous.time if previous else entry.time,
+    )
+
+
+def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResult:
     """Assign a version to a stage (``NAME#STAGE#N``) if every rule of the policy passes."""
-    policy = lc.stage(req.stage)
-    from mlgate.ledger.publish import sync
-    from mlgate.ledger.state import load_registry
+    lc = policy.config
+    rules = lc.stage(req.stage)
+    if policy.ref is None:
+        raise InputError("no ledger policy on the default branch", lc.where)
+    with Ledger(repo, remote=lc.remote) as first:
+        usable_version(first, req.name, req.version)
+        approvals = req.approvals(first)
 
-    if req.push:  # a CI checkout has no tags: read the remote's ledger before validating
-        if not gitio.remote_exists(repo, lc.remote):
-            raise InputError(f"remote {lc.remote!r} does not exist (set ledger.remote or use "
-                             "--no-push)", repo)
-        sync(repo, lc.remote)
-    first = load_registry(repo)
-    check_version(first, req.name, req.version)
-    approvals = req.approvals(first)
-
-    def build(registry: Registry) -> Plan:
-        state = check_version(registry, req.name, req.version)
-        if state.current(req.stage) == req.version:
-            current = state.assignment_of(req.version, req.stage)
+    def build(ledger: Ledger) -> Plan:
+        usable_version(ledger, req.name, req.version)
+        view = ledger.stage(req.name, req.stage)
+        if view.version == req.version:
             raise InputError(f"{req.name} {req.version} is already in {req.stage}"
-                             + (f" ({current.tag.name})" if current else ""), "--to")
+                             + (f" ({view.entry.tag})" if view.entry else ""), "--to")
         now = datetime.now(UTC)
-        facts = promotion_facts(registry, req.name, req.version, policy, approvals,
-                                req.actor, now)
-        checks = evaluate(policy, facts)
+        facts = promotion_facts(ledger, req.name, req.version, rules, approvals, req.actor, now)
+        checks = evaluate(rules, facts)
         gate = GateResult(gate="promote", checks=checks)
         if not gate.passed:
             gate.summary = f"{req.name} {req.version} → {req.stage} refused"
             return Plan(result=gate)
+        state = ledger.artifact(req.name)
         ref = state.versions[req.version]
         counter = state.max_counter + 1
         tag = stage_tag(req.name, req.stage, counter)
         vrec = facts.version_record or {}
+        recorded = [a.to_dict() for a in approvals]
+        note, evidence = evidence_entry({"event": "assign",
+                                         "checks": [c.to_dict() for c in checks],
+                                         "approvals": recorded})
+        assert policy.ref is not None
         rec = {
             "event": "assign",
             "name": req.name,
@@ -251,22 +341,23 @@ def promote(repo: Path, lc: LedgerConfig, req: PromoteRequest) -> GateResult:
             "counter": counter,
             "commit": ref.commit,
             "artifact": vrec.get("artifact"),
-            "gates": {g: (vrec.get("gates") or {}).get(g) for g in policy.gates},
-            "approvals": [a.to_dict() for a in approvals],
+            "gates": {g: (vrec.get("gates") or {}).get(g) for g in rules.gates
+                      if (vrec.get("gates") or {}).get(g)},
+            "approvals": note["approvals"],
             "actor": req.actor,
             "time": now_iso(),
             "run_url": run_url(),
-            "policy": lc.digest,
+            "policy": policy.ref.to_dict(),
+            "evidence": evidence,
             "rules": {c.name: c.status.value for c in checks},
+            "mlgate": __version__,
         }
         approvers = ", ".join(a.login for a in approvals if a.state == "approved")
         summary = f"Promote {req.name} {req.version} to {req.stage}" + (
             f" (approved by {approvers})" if approvers else "")
-        evidence = {"event": "assign", "checks": [c.to_dict() for c in checks],
-                    "approvals": [a.to_dict() for a in approvals]}
-        when = state.next_event_time(int(now.timestamp()))
+        when = next_event_time(ledger, req.name, int(now.timestamp()))
         return Plan(tags=[NewTag(tag, ref.commit, compose(summary, rec), when)],
-                    notes={ref.commit: {tag: evidence}}, result=gate)
+                    notes={ref.commit: {tag: note}}, result=gate)
 
     plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor)
     result = plan.result or GateResult(gate="promote")
@@ -280,47 +371,73 @@ def promote(repo: Path, lc: LedgerConfig, req: PromoteRequest) -> GateResult:
     return result
 
 
-def rollback(repo: Path, lc: LedgerConfig, name: str, stage: str, to: str | None,
+def next_event_time(ledger: Ledger, name: str, now: int) -> int:
+    """A tagger time later than every plausibly dated tag of this artifact.
+
+    GTO orders events by tag time (whole seconds); keeping each artifact's tags strictly
+    increasing in time makes GTO's order the counter order even within one second. Tags dated
+    in the future (anyone can write one) are ignored so they cannot push our clock.
+    """
+    state = ledger.index.artifacts.get(name)
+    if state is None:
+        return now
+    names = [s.ref.name for s in state.stage_refs] + [r.name for r in state.versions.values()]
+    times = [t for t in (ledger.tag_time(n) for n in names)
+             if t is not None and t <= now + FUTURE_SLACK_S]
+    return max([now, *(t + 1 for t in times)])
+
+
+def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str | None,
              reason: str, push: bool, actor: str) -> GateResult:
     """Put the previous good version back into ``stage``: unassign the current one
     (``NAME#STAGE!#N``) and assign the previous one (``NAME#STAGE#N+1``); nothing is deleted."""
-    if lc.stages:
-        lc.stage(stage, "--stage")
+    lc = policy.config
+    rules = lc.stage(stage, "--stage")
     if not reason.strip():
         raise InputError("a rollback needs a reason", "--reason")
+    if policy.ref is None:
+        raise InputError("no ledger policy on the default branch", lc.where)
+    allowed = rollback_check(rules, actor)
+    if allowed.status is not Status.PASS:
+        return GateResult(gate="rollback", checks=[allowed],
+                          summary=f"{name} {stage}: rollback refused")
 
-    def build(registry: Registry) -> Plan:
-        state = registry.artifact(name)
-        current = state.current(stage)
+    def build(ledger: Ledger) -> Plan:
+        state = ledger.artifact(name)
+        current = ledger.stage(name, stage).version
         if current is None:
-            raise InputError(f"no version of {name!r} is in stage {stage!r}", "--stage")
+            raise InputError(f"no version of {name!r} is (validly) in stage {stage!r}",
+                             "--stage")
+        counter = state.max_counter + 1
         if to is not None:
-            check_version(registry, name, to)
+            usable_version(ledger, name, to)
             target = to
             if target == current:
                 raise InputError(f"{name} {to} is already the version in {stage}", "--to")
-            ever = {e.version for e in state.events_of(stage) if e.action == ASSIGN}
-            if target not in ever:
-                raise InputError(f"{name} {to} was never in {stage}; a rollback only returns "
-                                 "to a version that was there (promote it instead)", "--to")
+            if ledger.ever_assigned(name, stage, target, before=counter) is None:
+                raise InputError(f"{name} {to} was never (validly) in {stage}; a rollback only "
+                                 "returns to a version that was there (promote it instead)",
+                                 "--to")
         else:
-            previous = [v for v in state.active_in(stage) if v != current]
+            previous = [v for v in active_versions(ledger, name, stage) if v != current]
             if not previous:
                 raise InputError(f"{stage} has no previous version of {name!r} to roll back to",
                                  "--stage")
             target = previous[-1]
-        counter = state.max_counter + 1
-        now = now_iso()
+        stamp = now_iso()
         cur_ref, tgt_ref = state.versions[current], state.versions[target]
         unassign = stage_tag(name, stage, counter, unassign=True)
         assign = stage_tag(name, stage, counter + 1)
-        base = {"name": name, "stage": stage, "reason": reason, "actor": actor, "time": now,
-                "run_url": run_url(), "policy": lc.digest}
+        assert policy.ref is not None
+        base = {"name": name, "stage": stage, "reason": reason, "actor": actor, "time": stamp,
+                "run_url": run_url(), "policy": policy.ref.to_dict(), "mlgate": __version__}
+        unote, uevidence = evidence_entry({"event": "unassign", "reason": reason})
+        anote, aevidence = evidence_entry({"event": "rollback", "reason": reason})
         urec = {**base, "event": "unassign", "version": current, "counter": counter,
-                "commit": cur_ref.commit, "replaced_by": target}
+                "commit": cur_ref.commit, "replaced_by": target, "evidence": uevidence}
         arec = {**base, "event": "rollback", "version": target, "counter": counter + 1,
-                "commit": tgt_ref.commit, "rolled_back_from": current}
-        when = state.next_event_time(int(datetime.now(UTC).timestamp()))
+                "commit": tgt_ref.commit, "rolled_back_from": current, "evidence": aevidence}
+        when = next_event_time(ledger, name, int(datetime.now(UTC).timestamp()))
         tags = [
             NewTag(unassign, cur_ref.commit,
                    compose(f"Roll back {name} {current} from {stage}: {reason}", urec), when),
@@ -328,22 +445,31 @@ def rollback(repo: Path, lc: LedgerConfig, name: str, stage: str, to: str | None
                    compose(f"Roll back {name} {stage} to {target}: {reason}", arec), when + 1),
         ]
         notes: dict[str, dict[str, dict[str, Any]]] = {}
-        notes.setdefault(cur_ref.commit, {})[unassign] = {"event": "unassign", "reason": reason}
-        notes.setdefault(tgt_ref.commit, {})[assign] = {"event": "rollback", "reason": reason}
-        return Plan(tags=tags, notes=notes)
+        notes.setdefault(cur_ref.commit, {})[unassign] = unote
+        notes.setdefault(tgt_ref.commit, {})[assign] = anote
+        return Plan(tags=tags, notes=notes, result=GateResult(
+            gate="rollback", checks=[allowed], data={"outputs": {"version": target}}))
 
     plan, attempts = transact(repo, lc.remote, push, lc.retries, build, actor)
     unassign, assign = plan.tags[0].name, plan.tags[1].name
-    result = GateResult(gate="rollback", summary=f"{name} {stage}: {unassign}, {assign}")
+    result = plan.result or GateResult(gate="rollback")
+    target_version = str(result.data.get("outputs", {}).get("version", ""))
+    result.summary = f"{name} {stage}: {unassign}, {assign}"
     result.add(CheckResult("rolled back", Status.PASS, f"{unassign} then {assign}: {reason}",
                            value=assign, details={"attempts": attempts}))
-    target_version = load_target_version(plan)
     result.data["outputs"] = {"version": target_version, "stage": stage, "tag": assign}
     return result
 
 
-def load_target_version(plan: Plan) -> str:
-    from mlgate.ledger.record import parse
-
-    rec = parse(plan.tags[-1].message, plan.tags[-1].name) or {}
-    return str(rec.get("version", ""))
+def active_versions(ledger: Ledger, name: str, stage: str) -> list[str]:
+    """Versions valid entries have in ``stage`` now, oldest assignment first."""
+    active: list[str] = []
+    for sref in ledger.artifact(name).stage_events(stage):
+        entry = ledger.stage_entry(name, sref)
+        if not entry.valid or entry.version is None:
+            continue
+        if entry.version in active:
+            active.remove(entry.version)
+        if entry.kind != "unassign":
+            active.append(entry.version)
+    return active

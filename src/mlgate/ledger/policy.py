@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,14 @@ RULE_SOAK = "soak time"
 RULE_APPROVERS = "allowed approvers"
 RULE_SELF = "no self-approval"
 RULE_APPROVALS = "minimum approvals"
+RULE_SOURCE = "approval source"
+RULE_FRESH = "approval times"
+RULE_ROLLBACK = "who may roll back"
+
+# What each policy source records as an approval's ``source``.
+SOURCE_RECORDS = {"local": "local", "github": "github-environment", "comment": "comment"}
+# Clocks differ between a runner and GitHub: times are compared with this slack.
+CLOCK_SLACK_S = 300.0
 
 
 def parse_duration(value: Any, source: str) -> float:
@@ -58,6 +66,7 @@ class StagePolicy:
     timeout_s: float = 600.0
     issue: int | None = None
     environment: str | None = None
+    rollback_actors: list[str] | None = None  # who may roll this stage back (None: anyone)
 
 
 @dataclass
@@ -111,25 +120,37 @@ def ledger_config(config: Config | None) -> LedgerConfig:
         spec = spec or {}
         approvals = spec.get("approvals") or {}
         where = config.where("ledger", "stages", name)
-        out.stages[name] = StagePolicy(
+        rollback = spec.get("rollback") or {}
+        policy = StagePolicy(
             name=name,
             promotes_from=spec.get("promotes_from"),
             gates=list(spec.get("gates") or []),
             soak_s=parse_duration(spec.get("soak", 0), f"{where}.soak"),
             min_approvals=int(approvals.get("min", 0)),
-            approvers=list(approvals["approvers"]) if "approvers" in approvals else None,
+            approvers=_logins(approvals["approvers"], f"{where}.approvals.approvers")
+            if "approvers" in approvals else None,
             source=approvals.get("source", "local"),
             self_approval=bool(approvals.get("self_approval", False)),
             timeout_s=parse_duration(approvals.get("timeout", "10m"), f"{where}.approvals"),
             issue=approvals.get("issue"),
             environment=approvals.get("environment"),
+            rollback_actors=_logins(rollback["actors"], f"{where}.rollback.actors")
+            if "actors" in rollback else None,
         )
+        if policy.source == "local" and policy.min_approvals > 0 and policy.approvers is None:
+            raise InputError(
+                "local approvals are names typed on a command line: list who may approve "
+                "(approvals.approvers) when approvals.min is above 0",
+                f"{where}.approvals",
+            )
+        out.stages[name] = policy
     for name, policy in out.stages.items():
         if policy.promotes_from is not None and policy.promotes_from not in out.stages:
             raise InputError(
                 f"promotes_from names stage {policy.promotes_from!r}, which is not configured",
                 config.where("ledger", "stages", name, "promotes_from"),
             )
+    _check_no_cycle(out, config)
     if out.release_to is not None and out.release_to not in out.stages:
         raise InputError(
             f"stage {out.release_to!r} is not configured under ledger.stages",
@@ -138,9 +159,40 @@ def ledger_config(config: Config | None) -> LedgerConfig:
     return out
 
 
+def normalize_login(login: str) -> str:
+    """How logins are compared: trimmed and case-folded (GitHub logins are case-insensitive),
+    so ``alice``, ``Alice`` and `` ALICE `` are one person."""
+    return login.strip().casefold()
+
+
+def _logins(values: list[Any], source: str) -> list[str]:
+    out = [str(v).strip() for v in values]
+    if any(not v for v in out):
+        raise InputError("an empty login cannot approve anything", source)
+    return out
+
+
+def _check_no_cycle(config: LedgerConfig, where: Config) -> None:
+    """promotes_from must lead back to a stage that accepts any version, never in a circle."""
+    for name in config.stages:
+        seen = [name]
+        current = config.stages[name].promotes_from
+        while current is not None:
+            if current in seen:
+                chain = " -> ".join([*seen, current])
+                raise InputError(f"promotes_from forms a cycle ({chain})",
+                                 where.where("ledger", "stages", name, "promotes_from"))
+            seen.append(current)
+            current = config.stages[current].promotes_from
+
+
 @dataclass
 class PromotionFacts:
-    """Everything the rules look at, gathered from git and the approval source."""
+    """Everything the rules look at, gathered from git and the approval source.
+
+    ``promote`` gathers them live; the validating reader rebuilds them from what the tags
+    recorded, so one set of rules decides both when a tag is written and when it is read.
+    """
 
     version: str
     version_record: dict[str, Any] | None
@@ -150,6 +202,8 @@ class PromotionFacts:
     approvals: list[Approval]
     authors: set[str]  # identities of whoever wrote the registered change
     actor: str
+    version_valid: str | None = None  # why the version's own record is invalid, if it is
+    eligible_since: datetime | None = None  # approvals must be newer than this
 
 
 def evaluate(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
@@ -160,6 +214,20 @@ def evaluate(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
         _soak(policy, facts),
         *_approvals(policy, facts),
     ]
+
+
+def rollback_check(policy: StagePolicy, actor: str) -> CheckResult:
+    """The stage's ``rollback.actors`` rule: who may take a version out of this stage."""
+    allowed = policy.rollback_actors
+    if allowed is None:
+        return CheckResult(RULE_ROLLBACK, Status.PASS,
+                           f"anyone who may write ledger tags may roll back {policy.name}")
+    if normalize_login(actor) in {normalize_login(a) for a in allowed}:
+        return CheckResult(RULE_ROLLBACK, Status.PASS, f"{actor} may roll back {policy.name}",
+                           threshold=allowed)
+    return CheckResult(RULE_ROLLBACK, Status.FAIL,
+                       f"{actor} may not roll back {policy.name} (rollback.actors: "
+                       f"{', '.join(allowed)})", value=actor, threshold=allowed)
 
 
 def _order(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
@@ -183,7 +251,9 @@ def _gates(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
     rec = facts.version_record or {}
     recorded = (rec.get("artifact") or {}).get("sha256")
     gates = rec.get("gates") or {}
-    if recorded is None:
+    if facts.version_valid is not None:
+        problem = f"the version's record is not valid ({facts.version_valid})"
+    elif recorded is None:
         problem = "the version tag carries no mlgate record"
     elif facts.artifact_sha256 != recorded:
         problem = (
@@ -235,75 +305,135 @@ def _soak(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
 def _approvals(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
     approved = [a for a in facts.approvals if a.state == "approved"]
     rejected = [a for a in facts.approvals if a.state == "rejected"]
-    out: list[CheckResult] = []
+    return [
+        _source(policy, facts),
+        _fresh(policy, facts),
+        _allowed(policy, facts),
+        _not_self(policy, facts, approved),
+        _minimum(policy, approved, rejected),
+    ]
 
+
+def _source(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
+    expected = SOURCE_RECORDS.get(policy.source, policy.source)
+    wrong = sorted({a.source for a in facts.approvals if a.source != expected})
+    blank = [a for a in facts.approvals if not normalize_login(a.login)]
+    if wrong or blank:
+        parts = []
+        if wrong:
+            parts.append(f"approvals came from {', '.join(wrong)}, but the policy of "
+                         f"{policy.name} takes them from {policy.source!r} only")
+        if blank:
+            parts.append("an approval has an empty login")
+        return CheckResult(RULE_SOURCE, Status.FAIL, "; ".join(parts), value=wrong,
+                           threshold=policy.source)
+    return CheckResult(RULE_SOURCE, Status.PASS,
+                       f"every approval came from {policy.source!r}", threshold=policy.source)
+
+
+def _fresh(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
+    """Approvals count only when made for this step: after the version entered the previous
+    stage (or was registered) and not after the promotion itself."""
+    since, until = facts.eligible_since, facts.now
+    stale, future = [], []
+    for a in facts.approvals:
+        try:
+            when = parse_time(a.time)
+        except ValueError:
+            stale.append(f"{a.login} (unreadable time {a.time!r})")
+            continue
+        if since is not None and (since - when).total_seconds() > CLOCK_SLACK_S:
+            stale.append(f"{a.login} at {a.time}")
+        elif (when - until).total_seconds() > CLOCK_SLACK_S:
+            future.append(f"{a.login} at {a.time}")
+    if stale or future:
+        parts = []
+        if stale:
+            parts.append("made before the version was eligible"
+                         + (f" ({since.isoformat()})" if since else "") + ": " + ", ".join(stale))
+        if future:
+            parts.append("dated after the promotion: " + ", ".join(future))
+        return CheckResult(RULE_FRESH, Status.FAIL, "approvals " + "; ".join(parts),
+                           value=stale + future)
+    return CheckResult(RULE_FRESH, Status.PASS, "every approval was made for this promotion")
+
+
+def _allowed(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
     allowed = policy.approvers
-    strangers = [a.login for a in facts.approvals if allowed is not None and
-                 a.login.lower() not in {x.lower() for x in allowed}]
+    if allowed is None:
+        return CheckResult(RULE_APPROVERS, Status.PASS, "anyone the source accepts may approve")
+    permitted = {normalize_login(x) for x in allowed}
+    strangers = [a.login for a in facts.approvals if normalize_login(a.login) not in permitted]
     if strangers:
-        out.append(CheckResult(
+        return CheckResult(
             RULE_APPROVERS, Status.FAIL,
             f"{', '.join(strangers)} may not approve {policy.name} (approvers: "
-            f"{', '.join(allowed or [])})", value=strangers, threshold=allowed,
-        ))
-    else:
-        out.append(CheckResult(
-            RULE_APPROVERS, Status.PASS,
-            "every approver is allowed" if allowed is not None else "anyone may approve",
-            threshold=allowed,
-        ))
+            f"{', '.join(allowed)})", value=strangers, threshold=allowed,
+        )
+    return CheckResult(RULE_APPROVERS, Status.PASS, "every approver is allowed",
+                       threshold=allowed)
 
+
+def _not_self(policy: StagePolicy, facts: PromotionFacts,
+              approved: list[Approval]) -> CheckResult:
     selfish = []
     if not policy.self_approval:
         for a in approved:
-            if a.login.lower() == facts.actor.lower():
+            if normalize_login(a.login) == normalize_login(facts.actor):
                 selfish.append(f"{a.login} triggered this promotion")
             elif identity_matches(a.login, facts.authors):
                 selfish.append(f"{a.login} authored the registered commit")
     if selfish:
-        out.append(CheckResult(
-            RULE_SELF, Status.FAIL,
-            "self-approval is not allowed: " + "; ".join(selfish), value=selfish,
-        ))
-    else:
-        out.append(CheckResult(
-            RULE_SELF, Status.PASS,
-            "self-approval allowed" if policy.self_approval else "no approver approved their "
-            "own change or run",
-        ))
+        return CheckResult(RULE_SELF, Status.FAIL,
+                           "self-approval is not allowed: " + "; ".join(selfish), value=selfish)
+    return CheckResult(
+        RULE_SELF, Status.PASS,
+        "self-approval allowed" if policy.self_approval else "no approver approved their "
+        "own change or run",
+    )
 
-    counted = sorted({a.login for a in approved})
+
+def _minimum(policy: StagePolicy, approved: list[Approval],
+             rejected: list[Approval]) -> CheckResult:
+    distinct: dict[str, str] = {}
+    for a in approved:
+        distinct.setdefault(normalize_login(a.login), a.login.strip())
+    counted = sorted(distinct.values())
     if rejected:
-        out.append(CheckResult(
+        return CheckResult(
             RULE_APPROVALS, Status.FAIL,
             f"{policy.name} was denied by {', '.join(a.login for a in rejected)}"
             + (f": {rejected[0].comment}" if rejected[0].comment else ""),
             value=len(counted), threshold=policy.min_approvals,
-        ))
-    elif len(counted) < policy.min_approvals:
-        out.append(CheckResult(
+        )
+    if len(counted) < policy.min_approvals:
+        return CheckResult(
             RULE_APPROVALS, Status.FAIL,
-            f"{policy.name} needs {policy.min_approvals} approval(s) and has {len(counted)}"
-            + (f" ({', '.join(counted)})" if counted else "")
-            + f" from source {policy.source!r}",
+            f"{policy.name} needs {policy.min_approvals} approval(s) from distinct people and "
+            f"has {len(counted)}" + (f" ({', '.join(counted)})" if counted else "")
+            + f" (source {policy.source!r})",
             value=len(counted), threshold=policy.min_approvals,
-        ))
-    else:
-        out.append(CheckResult(
-            RULE_APPROVALS, Status.PASS,
-            f"{len(counted)} approval(s), {policy.min_approvals} required"
-            + (f": {', '.join(counted)}" if counted else ""),
-            value=len(counted), threshold=policy.min_approvals,
-        ))
-    return out
+        )
+    return CheckResult(
+        RULE_APPROVALS, Status.PASS,
+        f"{len(counted)} approval(s), {policy.min_approvals} required"
+        + (f": {', '.join(counted)}" if counted else ""),
+        value=len(counted), threshold=policy.min_approvals,
+    )
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO-8601 time as an aware UTC datetime (``Z`` accepted)."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def identity_matches(login: str, identities: set[str]) -> bool:
     """Whether a GitHub login is one of a commit author's identities (name, email, email
     local part, or GitHub's ``ID+login@users.noreply.github.com``)."""
-    login = login.lower()
+    login = normalize_login(login)
     for ident in identities:
-        ident = ident.lower()
+        ident = normalize_login(ident)
         local = ident.split("@", 1)[0]
         if login in (ident, local, local.split("+", 1)[-1]):
             return True

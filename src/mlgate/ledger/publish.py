@@ -10,17 +10,20 @@ nothing half-written ever remains.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.gitio import NOTES_REF, GitError
-from mlgate.ledger.state import Registry, load_registry
 from mlgate.result import GateResult
+
+if TYPE_CHECKING:
+    from mlgate.ledger.validate import Ledger
 
 NOTES_FORMAT = "mlgate.evidence/v1"
 _REMOTE_NOTES = "refs/mlgate/remote-notes"
@@ -59,10 +62,13 @@ def transact(
     remote: str,
     push: bool,
     retries: int,
-    build: Callable[[Registry], Plan],
+    build: Callable[[Ledger], Plan],
     actor: str,
 ) -> tuple[Plan, int]:
-    """Run ``build`` against fresh state and write its plan; returns (plan, attempts)."""
+    """Run ``build`` against the fresh, validated ledger and write its plan; returns (plan,
+    attempts)."""
+    from mlgate.ledger.validate import Ledger
+
     if push and not gitio.remote_exists(repo, remote):
         raise InputError(f"remote {remote!r} does not exist (set ledger.remote or use --no-push)",
                          repo)
@@ -71,7 +77,8 @@ def transact(
     for attempt in range(1, attempts + 1):
         if push:
             sync(repo, remote)
-        plan = build(load_registry(repo))
+        with Ledger(repo, remote=remote) as ledger:
+            plan = build(ledger)
         if plan.result is not None and not plan.result.passed:
             return plan, attempt
         old_notes = gitio.rev_parse(repo, NOTES_REF)
@@ -112,12 +119,17 @@ def transact(
 
 
 def sync(repo: Path, remote: str) -> None:
-    """Fetch the remote's tags and evidence notes; fast-forward the local notes ref."""
+    """Fetch the remote's tags, evidence notes and default branch (where the policy lives);
+    fast-forward the local notes ref."""
     try:
-        heads = gitio.git(repo, "ls-remote", remote, NOTES_REF)
+        heads = gitio.git(repo, "ls-remote", "--symref", remote, "HEAD", NOTES_REF)
         specs = ["refs/tags/*:refs/tags/*"]
-        if heads.strip():
+        has_notes = any(line.endswith("\t" + NOTES_REF) for line in heads.splitlines())
+        if has_notes:
             specs.append(f"+{NOTES_REF}:{_REMOTE_NOTES}")
+        branch = _remote_default_branch(heads)
+        if branch:
+            specs.append(f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
         gitio.git(repo, "fetch", "--no-tags", remote, *specs)
     except GitError as exc:
         lines = [ln.strip() for ln in exc.stderr.splitlines()
@@ -128,7 +140,11 @@ def sync(repo: Path, remote: str) -> None:
                        "delete it locally or push it under another version")
         raise InputError(f"cannot fetch the ledger: {detail or exc}",
                          f"remote {remote}") from exc
-    if not heads.strip():
+    if branch and gitio.rev_parse(repo, f"refs/remotes/{remote}/HEAD") is None:
+        with contextlib.suppress(GitError):
+            gitio.git(repo, "symbolic-ref", f"refs/remotes/{remote}/HEAD",
+                      f"refs/remotes/{remote}/{branch}")
+    if not has_notes:
         return
     theirs = gitio.rev_parse(repo, _REMOTE_NOTES)
     ours = gitio.rev_parse(repo, NOTES_REF)
@@ -142,6 +158,14 @@ def sync(repo: Path, remote: str) -> None:
                   env=gitio.identity_env(repo, "mlgate"))
 
 
+def _remote_default_branch(ls_remote: str) -> str | None:
+    """The branch the remote's HEAD points at, from ``ls-remote --symref`` output."""
+    for line in ls_remote.splitlines():
+        if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
+            return line[len("ref: refs/heads/"):-len("\tHEAD")]
+    return None
+
+
 def read_evidence(repo: Path, commit: str) -> dict[str, Any]:
     """The evidence note on ``commit``: ``{"format": ..., "tags": {tag: document}}``."""
     text = gitio.read_note(repo, commit)
@@ -149,8 +173,8 @@ def read_evidence(repo: Path, commit: str) -> dict[str, Any]:
         return {"format": NOTES_FORMAT, "tags": {}}
     try:
         doc = json.loads(text)
-    except ValueError as exc:
-        raise InputError(f"evidence note is not JSON: {exc}",
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"evidence note is not JSON: {str(exc)[:120]}",
                          f"{NOTES_REF} on {commit[:12]}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("tags"), dict):
         raise InputError("evidence note has no 'tags' mapping", f"{NOTES_REF} on {commit[:12]}")
@@ -159,7 +183,10 @@ def read_evidence(repo: Path, commit: str) -> dict[str, Any]:
 
 def _add_note(repo: Path, commit: str, entries: dict[str, dict[str, Any]],
               env: dict[str, str]) -> None:
-    doc = read_evidence(repo, commit)
+    try:
+        doc = read_evidence(repo, commit)
+    except InputError:  # someone wrote garbage there; its history stays in the notes ref
+        doc = {"format": NOTES_FORMAT, "tags": {}}
     doc["format"] = NOTES_FORMAT
     doc["tags"].update(entries)
     gitio.write_note(repo, commit, json.dumps(doc, indent=1, sort_keys=True) + "\n", env)

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from mlgate.errors import InputError
 from mlgate.ledger.approval import Approval
-from mlgate.ledger.policy import SOURCES, StagePolicy
+from mlgate.ledger.policy import SOURCES, StagePolicy, normalize_login
 from mlgate.ledger.record import now_iso
-from mlgate.ledger.state import Registry
+from mlgate.ledger.validate import Ledger
 
 
 @dataclass
@@ -34,19 +34,35 @@ class ApprovalRequest:
 
 
 def gather(
-    request: ApprovalRequest, policy: StagePolicy, registry: Registry, name: str, version: str
+    request: ApprovalRequest, policy: StagePolicy, ledger: Ledger, name: str, version: str
 ) -> list[Approval]:
-    """Read the approvals for promoting ``name@version`` to ``policy.name``."""
+    """Read the approvals for promoting ``name@version`` to ``policy.name``.
+
+    The policy names the one source that counts: ``--approvals`` may repeat it, never replace
+    it (a local claim must not stand in for a GitHub review).
+    """
     source = request.source or policy.source
     if source not in SOURCES:
         raise InputError(f"unknown approval source {source!r} (use {', '.join(SOURCES)})",
                          "--approvals")
+    if source != policy.source:
+        raise InputError(
+            f"--approvals {source}: the policy of {policy.name} takes approvals from "
+            f"{policy.source!r} only (ledger.stages.{policy.name}.approvals.source on the "
+            "default branch)", "--approvals")
     if source == "local":
         now = now_iso()
-        return [Approval(login, "approved", now, "local", request.comment)
-                for login in request.approved_by] + [
-                Approval(login, "rejected", now, "local", request.comment)
-                for login in request.denied_by]
+        decisions = [*((login, "approved") for login in request.approved_by),
+                     *((login, "rejected") for login in request.denied_by)]
+        seen: dict[tuple[str, str], Approval] = {}
+        for login, state in decisions:
+            clean = login.strip()
+            if not clean:
+                raise InputError("an empty login cannot approve or deny",
+                                 "--approved-by" if state == "approved" else "--denied-by")
+            seen.setdefault((normalize_login(clean), state),
+                            Approval(clean, state, now, "local", request.comment))
+        return list(seen.values())
     if request.approved_by or request.denied_by:
         raise InputError(f"--approved-by/--denied-by only apply to local approvals, not "
                          f"{source!r}", "--approved-by")
@@ -69,24 +85,23 @@ def gather(
     if issue is None:
         raise InputError("comment approvals need the issue or pull request number "
                          "(--issue N or approvals.issue)", "--issue")
-    since = request.since or _entered_previous_stage(registry, name, version, policy)
+    since = request.since or _entered_previous_stage(ledger, name, version, policy)
     timeout = policy.timeout_s if request.timeout_s is None else request.timeout_s
     return comment_approvals(GitHubClient.from_env(), issue, since=since, timeout_s=timeout,
                              poll_s=request.poll_s)
 
 
 def _entered_previous_stage(
-    registry: Registry, name: str, version: str, policy: StagePolicy
+    ledger: Ledger, name: str, version: str, policy: StagePolicy
 ) -> str:
     """Only decisions made after the version reached the previous stage (or was registered)
     count, so an approval of an earlier step is never reused."""
-    state = registry.artifact(name)
-    when = state.versions[version].time
+    when = ledger.version(name, version).time
     if policy.promotes_from:
-        event = state.assignment_of(version, policy.promotes_from)
+        event = ledger.active_since(name, policy.promotes_from, version)
         if event is not None:
-            when = event.tag.time
-    stamp = datetime.fromtimestamp(when, UTC).replace(microsecond=0)
+            when = event.time
+    stamp = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return stamp.isoformat().replace("+00:00", "Z")
 
 

@@ -1,171 +1,135 @@
-"""The registry state, computed from tag names alone (fast) or with their messages.
+"""What the tag *names* say: every ledger tag of every artifact, from one ``git show-ref``.
 
-Which version is in a stage: replay the stage's assignment and unassignment tags in counter
-order. An assignment makes a version the stage's current one; an unassignment (rollback)
-removes it, so the most recently assigned version still assigned is current again. This is
-the same answer ``gto show`` gives, but ordered by the counter instead of second-resolution
-tag times, so two events in the same second are never ambiguous.
+This index decides nothing about trust: a tag name is a claim anyone with push rights can
+make. It answers the questions names can answer safely (which tag names exist, which counter
+comes next, which version tag sits on a commit) and tells the validating reader
+(:mod:`mlgate.ledger.validate`) which tags to look at. With packed refs (any clone, or after
+``git gc``) git answers from ``packed-refs`` without opening a tag object.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mlgate.errors import InputError
-from mlgate.ledger import gitio, record
+from mlgate.ledger import gitio
 from mlgate.ledger.tags import ASSIGN, DEREGISTER, REGISTER, UNASSIGN, SemVer, parse_tag
 
 
-@dataclass
-class Event:
-    """One ledger tag, interpreted."""
+@dataclass(frozen=True)
+class TagRef:
+    """A tag ref: its name, the object it points at, and the commit it peels to."""
 
-    action: str
-    artifact: str
-    tag: gitio.TagRef
-    version: str | None
-    stage: str | None = None
-    counter: int | None = None
-
-    @property
-    def order(self) -> tuple[int, int]:
-        return (self.tag.time, self.counter or 0)
-
-
-@dataclass
-class ArtifactState:
     name: str
-    versions: dict[str, gitio.TagRef] = field(default_factory=dict)
-    deregistered: set[str] = field(default_factory=set)
-    stage_events: list[Event] = field(default_factory=list)
-    _by_commit: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    oid: str
+    commit: str
+    annotated: bool
+
+
+@dataclass(frozen=True)
+class StageRef:
+    """A stage tag (``NAME#STAGE#N`` or ``NAME#STAGE!#N``) as named."""
+
+    stage: str
+    counter: int
+    unassign: bool
+    ref: TagRef
+
+
+@dataclass
+class ArtifactIndex:
+    """One artifact's tags by name."""
+
+    name: str
+    versions: dict[str, TagRef] = field(default_factory=dict)
+    deregistered: dict[str, TagRef] = field(default_factory=dict)
+    stage_refs: list[StageRef] = field(default_factory=list)
 
     @property
     def max_counter(self) -> int:
-        return max((e.counter or 0 for e in self.stage_events), default=0)
+        """The highest counter any stage tag uses: the next write takes the one after, whatever
+        the validity of the tags (a tag name can never be reused)."""
+        return max((s.counter for s in self.stage_refs), default=0)
 
-    def next_event_time(self, now: int) -> int:
-        """A tagger time later than every stage event of this artifact.
+    def versions_sorted(self) -> list[str]:
+        return sorted(self.versions, key=SemVer.parse)
 
-        GTO orders events by tag time (whole seconds); keeping each artifact's stage tags
-        strictly increasing in time makes GTO's order the counter order even for promotions
-        made within the same second.
-        """
-        last = max((e.tag.time for e in self.stage_events), default=0)
-        last = max([last, *(ref.time for ref in self.versions.values())])
-        return max(now, last + 1)
-
-    def active_versions(self) -> list[str]:
-        return [v for v in self.versions if v not in self.deregistered]
-
-    def latest_version(self) -> str | None:
-        versions = self.active_versions()
-        return str(max(SemVer.parse(v) for v in versions)) if versions else None
-
-    def version_at(self, commit: str, time: int) -> str | None:
-        """The version an assignment at ``commit`` refers to (GTO's rule: the latest version
-        registered at that commit no later than the assignment)."""
-        candidates = self._by_commit.get(commit, [])
-        if len(candidates) == 1:
-            return candidates[0][1]
-        earlier = [c for c in candidates if c[0] <= time] or candidates
-        return max(earlier, key=lambda c: (c[0], SemVer.parse(c[1])))[1] if earlier else None
+    def latest_name(self) -> str | None:
+        """The highest version *name* (for bumping: names must not collide, valid or not)."""
+        return str(max(SemVer.parse(v) for v in self.versions)) if self.versions else None
 
     def stages(self) -> list[str]:
         seen: dict[str, None] = {}
-        for e in sorted(self.stage_events, key=lambda e: e.counter or 0):
-            if e.stage:
-                seen.setdefault(e.stage, None)
+        for s in sorted(self.stage_refs, key=lambda s: s.counter):
+            seen.setdefault(s.stage, None)
         return list(seen)
 
-    def events_of(self, stage: str) -> list[Event]:
-        return sorted(
-            (e for e in self.stage_events if e.stage == stage), key=lambda e: e.counter or 0
-        )
+    def stage_events(self, stage: str) -> list[StageRef]:
+        return sorted((s for s in self.stage_refs if s.stage == stage), key=lambda s: s.counter)
 
-    def active_in(self, stage: str) -> list[str]:
-        """Versions assigned to ``stage`` and not unassigned since, oldest assignment first."""
-        active: list[str] = []
-        for event in self.events_of(stage):
-            if event.version is None:
-                continue
-            if event.version in active:
-                active.remove(event.version)
-            if event.action == ASSIGN:
-                active.append(event.version)
-        return active
+    def by_counter(self, counter: int) -> list[StageRef]:
+        return [s for s in self.stage_refs if s.counter == counter]
 
-    def current(self, stage: str) -> str | None:
-        active = self.active_in(stage)
-        return active[-1] if active else None
-
-    def assignment_of(self, version: str, stage: str) -> Event | None:
-        """The latest assignment of ``version`` to ``stage`` if it is still in force."""
-        if version not in self.active_in(stage):
-            return None
-        assigns = [
-            e for e in self.events_of(stage) if e.action == ASSIGN and e.version == version
-        ]
-        return assigns[-1] if assigns else None
+    def versions_at(self, commit: str) -> list[str]:
+        return [v for v, ref in self.versions.items() if ref.commit == commit]
 
 
 @dataclass
-class Registry:
-    """Every artifact of a repository, from one ``for-each-ref``."""
+class Index:
+    """Every artifact of a repository, by tag name."""
 
     repo: Path
-    artifacts: dict[str, ArtifactState]
-    tags: dict[str, gitio.TagRef]
+    artifacts: dict[str, ArtifactIndex]
+    refs: dict[str, TagRef]
 
-    def artifact(self, name: str, source: str = "NAME") -> ArtifactState:
+    def artifact(self, name: str, source: str = "NAME") -> ArtifactIndex:
         state = self.artifacts.get(name)
         if state is None:
             known = ", ".join(sorted(self.artifacts)) or "none registered yet"
             raise InputError(f"unknown artifact {name!r} (known: {known})", source)
         return state
 
-    def message(self, tag: str) -> str:
-        ref = self.tags.get(tag)
-        if ref is not None and ref.message is not None:
-            return ref.message
-        return gitio.tag_message(self.repo, tag)
 
-    def record(self, tag: str) -> dict[str, Any] | None:
-        return record.parse(self.message(tag), tag)
-
-
-def load_registry(repo: Path, with_messages: bool = False, names_only: bool = False) -> Registry:
-    """The registry; ``names_only`` skips tag times and taggers (enough for ``status``, where
-    the counters order the events) and reads nothing but refs."""
-    if names_only:
-        refs = gitio.read_tag_commits(repo)
-    else:
-        refs = gitio.read_tags(repo, with_messages=with_messages)
-    artifacts: dict[str, ArtifactState] = {}
-    pending: list[tuple[ArtifactState, Event]] = []
-    for ref in refs:
+def load_index(repo: Path) -> Index:
+    """The index of ``repo``'s tags (one ``git show-ref --tags --dereference``)."""
+    refs = read_tag_refs(repo)
+    artifacts: dict[str, ArtifactIndex] = {}
+    for ref in refs.values():
         parsed = parse_tag(ref.name)
         if parsed is None:
             continue
-        state = artifacts.setdefault(parsed.artifact, ArtifactState(parsed.artifact))
+        state = artifacts.setdefault(parsed.artifact, ArtifactIndex(parsed.artifact))
         if parsed.action == REGISTER and parsed.version:
             state.versions[parsed.version] = ref
-            state._by_commit.setdefault(ref.commit, []).append((ref.time, parsed.version))
         elif parsed.action == DEREGISTER and parsed.version:
-            state.deregistered.add(parsed.version)
-        elif parsed.action in (ASSIGN, UNASSIGN):
-            pending.append(
-                (state, Event(parsed.action, parsed.artifact, ref, None, parsed.stage,
-                              parsed.counter))
-            )
-    for state, event in pending:
-        event.version = state.version_at(event.tag.commit, event.tag.time)
-        if event.version is None and event.tag.message is not None:
-            # no version tag at this commit (moved or deleted): trust the stage tag's record,
-            # so the mismatch surfaces when the version is read instead of going unnoticed
-            rec = record.parse(event.tag.message, event.tag.name) or {}
-            event.version = str(rec["version"]) if rec.get("version") else None
-        state.stage_events.append(event)
-    return Registry(repo, artifacts, {r.name: r for r in refs})
+            state.deregistered[parsed.version] = ref
+        elif parsed.action in (ASSIGN, UNASSIGN) and parsed.stage and parsed.counter is not None:
+            state.stage_refs.append(
+                StageRef(parsed.stage, parsed.counter, parsed.action == UNASSIGN, ref))
+    return Index(repo, artifacts, refs)
+
+
+def read_tag_refs(repo: Path) -> dict[str, TagRef]:
+    """Every tag: name, object id, peeled commit, and whether it is an annotated tag."""
+    try:
+        out = gitio.git(repo, "show-ref", "--tags", "--dereference")
+    except gitio.GitError as exc:
+        if exc.code == 1 and not exc.stderr:  # no tags at all
+            return {}
+        raise
+    oids: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition(" ")
+        if not ref.startswith("refs/tags/"):
+            continue
+        name = ref[len("refs/tags/"):]
+        if name.endswith("^{}"):
+            peeled[name[:-3]] = sha
+        else:
+            oids[name] = sha
+    return {
+        name: TagRef(name, oid, peeled.get(name, oid), name in peeled)
+        for name, oid in oids.items()
+    }

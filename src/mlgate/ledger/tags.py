@@ -1,4 +1,4 @@
-"""Tag names in GTO's format, so ``gto show`` and ``gto history`` read the ledger as is.
+r"""Tag names in GTO's format, so ``gto show`` and ``gto history`` read the ledger as is.
 
 * version:        ``NAME@vX.Y.Z``             (registration)
 * deregistration: ``NAME@vX.Y.Z!``
@@ -6,7 +6,9 @@
 * unassignment:   ``NAME#STAGE!#N``           (used by rollback; never a deleted tag)
 
 Names follow GTO's rules: letters, digits, ``-``, ``_`` and ``/``, starting and ending with a
-letter or digit; an optional ``dir:`` prefix is spelled ``dir=`` inside a tag.
+letter or digit; an optional ``dir:`` prefix is spelled ``dir=`` inside a tag. Every pattern
+spells its characters out (``[0-9]``, never ``\d``): Python's ``\d`` also matches other
+scripts' digits, and ``v0.1٣.0`` must not be a version.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from mlgate.errors import InputError
 
 NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
 _SEMVER = (
-    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?P<major>0|[1-9][0-9]*)\.(?P<minor>0|[1-9][0-9]*)\.(?P<patch>0|[1-9][0-9]*)"
     r"(?:-(?P<pre>[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
     r"(?:\+(?P<build>[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
 )
 _ARTIFACT = rf"(?:[a-zA-Z0-9\-_./]+=)?{NAME}"
 TAG_RE = re.compile(
     rf"^(?P<artifact>{_ARTIFACT})"
-    rf"(?:@(?P<version>v{_SEMVER})(?P<vcancel>!?)|#(?P<stage>{NAME})(?P<scancel>!?)#(?P<counter>\d+))$"
+    rf"(?:@(?P<version>v{_SEMVER})(?P<vcancel>!?)|#(?P<stage>{NAME})(?P<scancel>!?)#(?P<counter>[0-9]+))$"
 )
 NAME_RE = re.compile(rf"^(?:[a-zA-Z0-9\-_./]+:)?{NAME}$")
 STAGE_RE = re.compile(rf"^{NAME}$")

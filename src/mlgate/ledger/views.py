@@ -1,8 +1,8 @@
 """``status`` (which version is in which stage) and ``history`` (every event), as tables.
 
-``status`` reads tag names, commits and times only (one ``for-each-ref``), which is what keeps
-it fast on registries with tens of thousands of tags; ``history`` also reads the messages to
-show who acted and why.
+Both read the ledger through the validating reader: ``status`` shows what valid entries
+decide and lists the invalid entries it had to skip (each with its reason, as a warning);
+``history`` judges every entry and says for each whether it counts.
 """
 
 from __future__ import annotations
@@ -11,35 +11,53 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlgate.ledger.record import parse
-from mlgate.ledger.state import Registry, load_registry
-from mlgate.ledger.tags import SemVer, parse_tag
-from mlgate.result import GateResult, Table
+from mlgate.ledger.tags import SemVer
+from mlgate.ledger.validate import Entry, Ledger
+from mlgate.result import CheckResult, GateResult, Status, Table
 
 
-def status(repo: Path, name: str | None, stage_order: list[str]) -> GateResult:
-    registry = load_registry(repo, names_only=True)
-    names = [name] if name else sorted(registry.artifacts)
-    if name:
-        registry.artifact(name)
-    stages: list[str] = list(stage_order)
-    for n in names:
-        for s in registry.artifacts[n].stages():
-            if s not in stages:
-                stages.append(s)
-    rows: list[list[Any]] = []
-    data: dict[str, Any] = {}
-    for n in names:
-        state = registry.artifacts[n]
-        current = {s: state.current(s) for s in stages}
-        latest = state.latest_version()
-        rows.append([n, latest or "-", *[current[s] or "-" for s in stages]])
-        data[n] = {"latest": latest, "stages": {s: v for s, v in current.items() if v}}
-    result = GateResult(
-        gate="status",
-        tables=[Table("Ledger status", ["artifact", "latest", *stages], rows)],
-        summary=f"{len(names)} artifact(s), {len(registry.tags)} tag(s)",
-    )
+def status(repo: Path, name: str | None, stage_order: list[str],
+           remote: str = "origin") -> GateResult:
+    with Ledger(repo, remote=remote) as ledger:
+        names = [name] if name else sorted(ledger.index.artifacts)
+        if name:
+            ledger.artifact(name)
+        stages: list[str] = list(stage_order)
+        for n in names:
+            for s in ledger.index.artifacts[n].stages():
+                if s not in stages:
+                    stages.append(s)
+        rows: list[list[Any]] = []
+        data: dict[str, Any] = {}
+        ignored: list[Entry] = []
+        for n in names:
+            latest, skipped = ledger.latest_version(n)
+            ignored += skipped
+            current: dict[str, str | None] = {}
+            for s in stages:
+                view = ledger.stage(n, s)
+                current[s] = view.version
+                ignored += view.ignored
+            rows.append([n, latest or "-", *[current[s] or "-" for s in stages]])
+            data[n] = {"latest": latest, "stages": {s: v for s, v in current.items() if v}}
+        unique = list({e.tag: e for e in ignored}.values())
+        for e in unique:
+            data.setdefault(e.artifact, {}).setdefault("invalid", []).append(
+                {"tag": e.tag, "reason": e.reason})
+        result = GateResult(
+            gate="status",
+            tables=[Table("Ledger status", ["artifact", "latest", *stages], rows)],
+            summary=f"{len(names)} artifact(s), {len(ledger.index.refs)} tag(s)",
+        )
+    if unique:
+        result.tables.append(Table("Invalid entries (ignored)", ["tag", "why"],
+                                   [[e.tag, e.reason] for e in unique]))
+        result.checks.append(CheckResult(
+            "invalid ledger entries", Status.WARN,
+            f"{len(unique)} invalid ledger entr{'y' if len(unique) == 1 else 'ies'} ignored: "
+            + "; ".join(f"{e.tag}: {e.reason}" for e in unique[:3])
+            + (" ..." if len(unique) > 3 else ""),
+            value=len(unique)))
     result.data["artifacts"] = data
     if name:
         result.data["outputs"] = {
@@ -49,44 +67,54 @@ def status(repo: Path, name: str | None, stage_order: list[str]) -> GateResult:
     return result
 
 
-def history(repo: Path, name: str | None) -> GateResult:
-    registry: Registry = load_registry(repo, with_messages=True)
-    if name:
-        registry.artifact(name)
-    events: list[dict[str, Any]] = []
-    for tag, ref in registry.tags.items():
-        parsed = parse_tag(tag)
-        if parsed is None or (name and parsed.artifact != name):
-            continue
-        state = registry.artifacts[parsed.artifact]
-        version = parsed.version or next(
-            (e.version for e in state.stage_events if e.tag.name == tag), None)
-        rec = parse(ref.message, tag) or {}
-        events.append({
-            "time": datetime.fromtimestamp(ref.time, UTC).isoformat().replace("+00:00", "Z"),
-            "artifact": parsed.artifact,
-            "event": str(rec.get("event") or parsed.action),
-            "version": version or "",
-            "stage": parsed.stage or "",
-            "tag": tag,
-            "actor": str(rec.get("actor") or ref.tagger),
-            "approvers": ", ".join(a.get("login", "") for a in rec.get("approvals") or []
-                                   if a.get("state") == "approved"),
-            "reason": str(rec.get("reason") or ""),
-            "commit": ref.commit,
-            "_order": (ref.time, parsed.counter or 0,
-                       0 if parsed.version else 1, SemVer.parse(version) if version
-                       else SemVer(0, 0, 0)),
-        })
-    events.sort(key=lambda e: e["_order"])
-    for e in events:
-        del e["_order"]
+def history(repo: Path, name: str | None, remote: str = "origin") -> GateResult:
+    with Ledger(repo, remote=remote) as ledger:
+        names = [name] if name else sorted(ledger.index.artifacts)
+        if name:
+            ledger.artifact(name)
+        events = [_event(e) for n in names for e in ledger.entries(n)]
+    events.sort(key=lambda e: e.pop("_order"))
     cols = ["time", "artifact", "event", "version", "stage", "tag", "actor", "approvers",
-            "reason"]
+            "reason", "valid"]
     result = GateResult(
         gate="history",
         tables=[Table("Ledger history", cols, [[e[c] for c in cols] for e in events])],
-        summary=f"{len(events)} event(s)",
+        summary=f"{len(events)} event(s), {sum(1 for e in events if e['valid'] != 'yes')} "
+                "invalid",
     )
     result.data["events"] = events
     return result
+
+
+def _event(entry: Entry) -> dict[str, Any]:
+    rec = entry.record or {}
+    when = entry.time or (datetime.fromtimestamp(entry.tagger_time, UTC)
+                          if entry.tagger_time is not None else None)
+    stamp = when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else ""
+    version = entry.version or ""
+    approvals = rec.get("approvals")
+    approvals = approvals if isinstance(approvals, list) else []
+    return {
+        "time": stamp,
+        "artifact": entry.artifact,
+        "event": entry.kind,
+        "version": version,
+        "stage": entry.stage or "",
+        "tag": entry.tag,
+        "actor": str(rec.get("actor") or ""),
+        "approvers": ", ".join(str(a.get("login", "")) for a in approvals
+                               if isinstance(a, dict) and a.get("state") == "approved"),
+        "reason": str(rec.get("reason") or ""),
+        "valid": "yes" if entry.valid else f"no: {entry.reason}",
+        "commit": entry.commit,
+        "_order": (when.timestamp() if when else 0.0, entry.counter or 0,
+                   0 if entry.kind == "register" else 1,
+                   _semver(version)),
+    }
+
+
+def _semver(version: str) -> SemVer:
+    try:
+        return SemVer.parse(version)
+    except Exception:
+        return SemVer(0, 0, 0)
