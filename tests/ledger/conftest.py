@@ -3,6 +3,7 @@ read back what git (and the real ``gto``) sees."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -28,13 +29,34 @@ def repo(churn_repo: Path, clean_github_env: None, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture
-def evidence(tmp_path: Path) -> list[Path]:
-    """Passing data and model gate reports, as ``mlgate --json`` writes them."""
+def evidence(repo: Path, tmp_path: Path) -> list[Path]:
+    """Passing data and model gate reports about the repo's committed candidate and data."""
+    return bound_evidence(repo, tmp_path / "evidence-0")
+
+
+def file_input(repo: Path, rel: str) -> dict[str, Any]:
+    """An input as the gates record it (repository path, sha256, size)."""
+    content = (repo / rel).read_bytes()
+    return {"path": rel, "sha256": "sha256:" + hashlib.sha256(content).hexdigest(),
+            "size": len(content)}
+
+
+def bound_evidence(repo: Path, where: Path, model_status: Status = Status.PASS) -> list[Path]:
+    """Data and model gate reports, as ``mlgate --json`` writes them, whose recorded inputs are
+    the files committed at HEAD (the candidate model, the held-out data, the config)."""
+    config = file_input(repo, "mlgate.yaml")
     data = GateResult("data", [CheckResult("schema", Status.PASS, "12 columns"),
-                               CheckResult("drift", Status.PASS, "psi 0.01", 0.01, 0.2)])
-    model = GateResult("model", [CheckResult("auc", Status.PASS, "0.91", 0.91, 0.8)])
-    return [write_json(tmp_path / "data.json", [data], "validate-data"),
-            write_json(tmp_path / "model.json", [model], "gate-model")]
+                               CheckResult("drift", Status.PASS, "psi 0.01", 0.01, 0.2)],
+                      inputs={"data": file_input(repo, "data/holdout.csv"),
+                              "reference": file_input(repo, "data/reference.csv"),
+                              "config": config})
+    model = GateResult("model", [CheckResult("auc", model_status, "0.91", 0.91, 0.8)],
+                       inputs={"model": file_input(repo, "models/candidate.skops"),
+                               "data": file_input(repo, "data/holdout.csv"),
+                               "config": config})
+    where.mkdir(parents=True, exist_ok=True)
+    return [write_json(where / "data.json", [data], "validate-data"),
+            write_json(where / "model.json", [model], "gate-model")]
 
 
 def ml(repo: Path, *args: str, env: dict[str, str | None] | None = None) -> CliResult:
@@ -72,8 +94,12 @@ def gto_history(repo: Path, name: str = "churn") -> list[dict[str, Any]]:
     return doc
 
 
-def register_and_stage(repo: Path, evidence: list[Path], version: str | None = None) -> str:
-    """Register HEAD's candidate and promote it to staging; returns the version."""
+def register_and_stage(repo: Path, evidence: list[Path] | None = None,
+                       version: str | None = None) -> str:
+    """Register HEAD's candidate (with evidence bound to it unless given) and promote it to
+    staging; returns the version."""
+    if evidence is None:
+        evidence = bound_evidence(repo, repo.parent / f"evidence-{git('rev-parse', 'HEAD', cwd=repo)}")
     args = ["register", "churn", "--evidence", *map(str, evidence)]
     if version:
         args += ["--version", version]
