@@ -118,10 +118,14 @@ class Chart:
 
 @dataclass
 class GateResult:
-    """A gate's checks plus the evidence files it wrote and a digest over both.
+    """A gate's checks, the inputs they judged, the evidence files it wrote, and a digest.
 
     ``data`` carries machine-readable payload that is not a check (the version a ``register``
     created, the latency histogram of a load test); it is copied into the JSON report as is.
+    ``inputs`` maps a role (``model``, ``data``, ``suite:churn.json``, ``config``, ...) to the
+    sha256 of what the gate read (see :mod:`mlgate.provenance`), and ``meta`` says which mlgate,
+    commit and time produced the result: without them a passing report of one model could be
+    presented as evidence for another.
     """
 
     gate: str
@@ -131,6 +135,8 @@ class GateResult:
     charts: list[Chart] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> Status:
@@ -149,12 +155,18 @@ class GateResult:
         return check
 
     def digest(self) -> str:
-        """sha256 over the canonical JSON of the checks: what the ledger records as proof."""
-        canonical = json.dumps(
-            {"gate": self.gate, "checks": [c.to_dict() for c in self.checks]},
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        """sha256 over the canonical JSON of the checks, inputs and meta: what the ledger
+        records as proof, so neither a verdict nor the digest of a judged input can be edited.
+
+        A result without inputs and meta (every result written before they existed, and the
+        ledger's own results) keeps the old form ``{"gate", "checks"}``, so digests already
+        stored in tags still verify.
+        """
+        body: dict[str, Any] = {"gate": self.gate, "checks": [c.to_dict() for c in self.checks]}
+        if self.inputs or self.meta:
+            body["inputs"] = _jsonable(self.inputs)
+            body["meta"] = _jsonable(self.meta)
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
@@ -168,6 +180,8 @@ class GateResult:
             "tables": [t.to_dict() for t in self.tables],
             "charts": [c.to_dict() for c in self.charts],
             "data": _jsonable(self.data),
+            "inputs": _jsonable(self.inputs),
+            "meta": _jsonable(self.meta),
         }
 
     @classmethod
@@ -180,6 +194,8 @@ class GateResult:
             charts=[Chart.from_dict(c) for c in data.get("charts", [])],
             data=data.get("data") or {},
             summary=data.get("summary", ""),
+            inputs={str(k): dict(v) for k, v in (data.get("inputs") or {}).items()},
+            meta=dict(data.get("meta") or {}),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from tests.support.cli import run_mlgate
+from tests.support.repos import git
 
 
 def checks_of(report: Path) -> dict[str, dict]:
@@ -129,6 +131,13 @@ def test_run_data_stage(churn_repo: Path, clean_github_env: None) -> None:
     assert [p.name for p in results.rglob("*.json") if p.stem in {"model", "load"}] == []
     (data_json,) = results.rglob("data.json")
     assert '"gate": "data"' in data_json.read_text()
+    # Evidence: the config read is the edited one, and the edit is not committed: dirty.
+    (gate,) = json.loads(data_json.read_text())["gates"]
+    digest = "sha256:" + hashlib.sha256(config.read_bytes()).hexdigest()
+    assert gate["inputs"]["config"] == {"path": "mlgate.yaml", "sha256": digest,
+                                        "size": config.stat().st_size}
+    assert gate["meta"]["commit"] == git("rev-parse", "HEAD", cwd=churn_repo)
+    assert gate["meta"]["dirty"] is True
     (evidence,) = results.rglob("data-contract-suite.json")
     suite = json.loads(evidence.read_text())
     types = {e["type"] for e in suite["expectations"]}

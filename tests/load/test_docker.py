@@ -40,6 +40,12 @@ def test_image_target_records_cpu_and_memory_and_is_removed(
     container_id = load["target"]["container_id"]
     assert container_id and container_id not in _our_containers()
     assert set(_our_containers()) <= before
+    # Evidence: the image by name and by the id of what ran (no file was read).
+    import docker
+
+    image_id = docker.from_env().images.get(busybox_image).id
+    assert image_id.startswith("sha256:")
+    assert gate["inputs"] == {"target": {"image": busybox_image, "id": image_id}}
 
 
 def test_nonexistent_image_is_exit_2_naming_it() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,9 +123,13 @@ def test_command_target_is_started_loaded_and_stopped(tmp_path: Path) -> None:
                       "http://127.0.0.1:{port}/health", "--rate", "40", "--duration", "1s",
                       "--json", report])
     assert res.code == 0, res.stderr
-    load = json.loads(report.read_text())["gates"][0]["data"]["load"]
+    gate = json.loads(report.read_text())["gates"][0]
+    load = gate["data"]["load"]
     assert load["target"]["kind"] == "command" and load["requests"] == 40
     assert not _pid_alive(load["target"]["pid"])
+    # Evidence: a command target is recorded by the URL that was loaded (no file was read).
+    assert list(gate["inputs"]) == ["target"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", gate["inputs"]["target"]["url"])
 
 
 def test_health_that_never_passes_is_exit_2_and_the_process_is_stopped(

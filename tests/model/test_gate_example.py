@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def test_candidate_on_5_percent_of_data_is_blocked_naming_metric_and_interval(
     report = churn_repo / "model.json"
     result = run_mlgate(["gate-model", "--json", report], cwd=churn_repo)
     assert result.code == 1
+    # Evidence: the blocked report names the bytes it judged (the 5%-data model), so it
+    # cannot be passed off as evidence for the full model, nor the other way round.
+    recorded = read_json(report)["gates"][0]["inputs"]["model"]
+    blob = (models_dir / "worse.skops").read_bytes()
+    assert recorded == {"path": "models/candidate.skops", "size": len(blob),
+                        "sha256": "sha256:" + hashlib.sha256(blob).hexdigest()}
     checks = checks_of(report)
     failed = {n: c for n, c in checks.items() if c["status"] == "fail"}
     assert "champion roc_auc" in failed, failed

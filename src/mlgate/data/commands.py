@@ -42,7 +42,8 @@ def _validate_data(args: argparse.Namespace) -> GateResult:
     flags = {"data": args.data, "reference": args.reference, "suites": args.suites,
              "contract": args.contract, "training": args.training, "serving": args.serving}
     if config is not None:
-        settings = from_sources(config.section("data"), config.resolve, config.where, **flags)
+        settings = from_sources(config.section("data"), config.resolve, config.where, **flags,
+                                config_file=config.path)
     else:
         settings = from_sources(None, Path, lambda *k: "mlgate validate-data", **flags)
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None

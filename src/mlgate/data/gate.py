@@ -3,6 +3,7 @@ drift against the reference and train/serving skew, and gather everything in one
 
 Suites are read and validated before any data is loaded, so a malformed suite costs the user
 no waiting; every input problem is an InputError (exit 2), every finding a check (exit 1).
+The result records the sha256 of every file the gate read (see :func:`gate_inputs`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from mlgate.data.settings import DataSettings, display
 from mlgate.progress import Progress
+from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status
 
 if TYPE_CHECKING:
@@ -100,7 +102,34 @@ def run_data_gate(
         "columns": [str(c) for c in frame.columns],
         "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
     }
+    result.inputs = gate_inputs(settings)
+    home = settings.config_file.parent if settings.config_file else settings.data.parent
+    result.meta = run_meta(home)
     return result
+
+
+def gate_inputs(settings: DataSettings) -> dict[str, dict[str, Any]]:
+    """The digest of every file the data gate read, by role.
+
+    Suites are keyed ``suite:<file name>`` (``suite:<repository path>`` should two suites share
+    a name); an inline contract is part of the config, so only a contract file has an entry.
+    Training and serving samples are read only as a pair, so they are recorded only as a pair.
+    """
+    inputs: dict[str, dict[str, Any]] = {"data": file_input(settings.data)}
+    if settings.reference:
+        inputs["reference"] = file_input(settings.reference)
+    for path in settings.suites:
+        entry = source_input(path)
+        role = f"suite:{path.name}"
+        inputs[role if role not in inputs else f"suite:{repo_path(path)}"] = entry
+    if settings.contract_file is not None:
+        inputs["contract"] = source_input(settings.contract_file)
+    if settings.training and settings.serving:
+        inputs["training"] = file_input(settings.training)
+        inputs["serving"] = file_input(settings.serving)
+    if settings.config_file is not None:
+        inputs["config"] = file_input(settings.config_file)
+    return inputs
 
 
 def finite_checks(frame: pd.DataFrame) -> list[CheckResult]:

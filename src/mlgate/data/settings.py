@@ -85,11 +85,13 @@ class DataSettings:
     suites: list[Path] = field(default_factory=list)
     contract: dict[str, Any] | None = None
     contract_source: str = "contract"
+    contract_file: Path | None = None  # None when the contract is inline (config covers it)
     drift: DriftRules = field(default_factory=DriftRules)
     training: Path | None = None
     serving: Path | None = None
     skew: DriftRules = field(default_factory=DriftRules)
     check_finite: bool = True
+    config_file: Path | None = None  # the mlgate.yaml the settings came from, if any
 
 
 def display(path: Path) -> str:
@@ -111,18 +113,20 @@ def from_sources(
     contract: str | None = None,
     training: str | None = None,
     serving: str | None = None,
+    config_file: Path | None = None,
 ) -> DataSettings:
     """Merge a (schema-validated) ``data:`` section with flag values; flags win.
 
     ``resolve`` maps a config-relative path to a Path; ``where(*keys)`` names a config field
-    for error messages. Flag paths are taken relative to the working directory.
+    for error messages. Flag paths are taken relative to the working directory. ``config_file``
+    is the mlgate.yaml read (recorded as an input of the gate).
     """
     cfg = section or {}
     data_path = Path(data) if data else (resolve(cfg["path"]) if cfg.get("path") else None)
     if data_path is None:
         raise InputError("no data to validate: pass --data FILE or set data.path in mlgate.yaml",
                          where("data", "path") if section is not None else "mlgate validate-data")
-    settings = DataSettings(data=data_path)
+    settings = DataSettings(data=data_path, config_file=config_file)
     if reference:
         settings.reference = Path(reference)
     elif cfg.get("reference"):
@@ -136,9 +140,11 @@ def from_sources(
         settings.suites = [catalogue_suite(resolve(s)) for s in configured]
     if contract:
         settings.contract, settings.contract_source = load_contract_file(Path(contract)), contract
+        settings.contract_file = Path(contract)
     elif isinstance(cfg.get("contract"), str):
         file = resolve(cfg["contract"])
         settings.contract, settings.contract_source = load_contract_file(file), display(file)
+        settings.contract_file = file
     elif isinstance(cfg.get("contract"), dict):
         settings.contract = cfg["contract"]
         settings.contract_source = where("data", "contract")

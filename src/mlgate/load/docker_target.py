@@ -37,7 +37,7 @@ def docker_target(spec: TargetSpec) -> Iterator[RunningTarget]:
     assert spec.image
     client = docker_client()
     try:
-        client.images.get(spec.image)
+        image_id = str(client.images.get(spec.image).id)
     except ImageNotFound as exc:
         raise InputError(
             "image not found in the local Docker engine (mlgate does not pull images; "
@@ -53,7 +53,7 @@ def docker_target(spec: TargetSpec) -> Iterator[RunningTarget]:
     try:
         try:
             container = client.containers.run(
-                spec.image,
+                image_id,  # by id: the container runs exactly the image the report records
                 command=spec.container_command,
                 detach=True,
                 ports={port_key: ("127.0.0.1", None)},
@@ -83,6 +83,7 @@ def docker_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             join_url(base, spec.path or "/"),
             f"image {spec.image} (container {container.short_id}, port {host_port})",
             container_id=container.id,
+            image_id=image_id,
         )
         monitor = StatsMonitor(container)
         monitor.start()

@@ -29,13 +29,21 @@ class PayloadSpec:
     template_source: str = "--template"
 
 
+def template_file(spec: PayloadSpec) -> Path | None:
+    """The file the template is read from, or None when it is JSON text (or not set)."""
+    raw = spec.template
+    if raw is None or raw.lstrip().startswith(("{", "[")) or len(raw) >= 4096:
+        return None
+    return Path(raw)
+
+
 def read_template(spec: PayloadSpec) -> tuple[str | None, str]:
     """The template text and the name errors use for it (a file path or the setting)."""
     raw = spec.template
     if raw is None:
         return None, spec.template_source
-    candidate = Path(raw)
-    if not raw.lstrip().startswith(("{", "[")) and len(raw) < 4096:
+    candidate = template_file(spec)
+    if candidate is not None:
         if not candidate.is_file():
             raise InputError("template file not found (or not JSON text)", raw)
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.load.generator import Plan, classify, new_session, run_native
+from mlgate.load.inputs import gate_inputs
 from mlgate.load.locust_engine import ensure_locust, run_locust
 from mlgate.load.payload import build_bodies
 from mlgate.load.report import build_result
@@ -19,6 +20,7 @@ from mlgate.load.settings import LoadSettings
 from mlgate.load.stats import LoadStats
 from mlgate.load.targets import open_target
 from mlgate.progress import Progress
+from mlgate.provenance import run_meta
 from mlgate.result import GateResult
 
 
@@ -42,12 +44,24 @@ def run_load_test(settings: LoadSettings, evidence_dir: Path | None = None) -> G
         preflight(plan, settings.target.kind == "url")
         stats = _run_engine(settings, plan, evidence_dir)
     result = build_result(settings, stats, target)
+    result.inputs = gate_inputs(settings, target)
+    result.meta = run_meta(_home(settings))
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
         path = evidence_dir / "load-stats.json"
         path.write_text(json.dumps(result.data["load"], indent=2) + "\n", encoding="utf-8")
         result.evidence.append(str(path))
     return result
+
+
+def _home(settings: LoadSettings) -> Path:
+    """Where the commit is read: the config's directory, else the payload's or the model's."""
+    if settings.config_file is not None:
+        return settings.config_file.parent
+    for path in (settings.payload.data, settings.target.model):
+        if path is not None:
+            return path.parent
+    return Path.cwd()
 
 
 def preflight(plan: Plan, external: bool) -> None:

@@ -43,6 +43,8 @@ class LoadSettings:
     processes: int = 1
     locust: LocustOptions = field(default_factory=LocustOptions)
     progress: bool = True
+    profile_file: Path | None = None  # the SLO profile read (a file or a checks/load preset)
+    config_file: Path | None = None  # the mlgate.yaml read, if any
 
 
 class _Where:
@@ -102,7 +104,7 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
     if has_body:
         headers.setdefault("Content-Type", "application/json")
 
-    slos = _slos(flags, section, where, config)
+    slos, profile_file = _slos(flags, section, where, config)
     engine, engine_flag = pick("engine", "engine", "native")
     if engine not in ("native", "locust"):
         raise InputError(
@@ -142,6 +144,8 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
         processes=processes,
         locust=locust,
         progress=not flags.get("quiet", False),
+        profile_file=profile_file,
+        config_file=config.path if config else None,
     )
 
 
@@ -271,14 +275,16 @@ def _payload(
 
 def _slos(
     flags: dict[str, Any], section: dict[str, Any], where: _Where, config: Config | None
-) -> list[SLO]:
+) -> tuple[list[SLO], Path | None]:
     """Profile SLOs first, then configured ones, then flags; a later one replaces an earlier
-    one for the same statistic and direction."""
+    one for the same statistic and direction. Also returns the profile file read, if any."""
     by_key: dict[tuple[str, str], SLO] = {}
     profile = flags.get("profile") or section.get("profile")
+    profile_file = None
     if profile:
         source = "--profile" if flags.get("profile") else where("profile", None, False)
-        for slo in load_profile(str(profile), source, config):
+        profile_file = find_profile(str(profile), source, config)
+        for slo in load_profile(profile_file):
             by_key[(slo.stat, slo.op[0])] = slo
     for i, text in enumerate(section.get("slo") or []):
         slo = parse_slo(text, where(f"slo[{i}]", None, False))
@@ -290,11 +296,11 @@ def _slos(
         for text in DEFAULT_SLOS:
             slo = parse_slo(text, "default SLOs")
             by_key[(slo.stat, slo.op[0])] = slo
-    return list(by_key.values())
+    return list(by_key.values()), profile_file
 
 
-def load_profile(name: str, source: str, config: Config | None) -> list[SLO]:
-    """SLOs from a profile: a name in checks/load/ (``interactive``) or a YAML file path."""
+def find_profile(name: str, source: str, config: Config | None) -> Path:
+    """An SLO profile's file: a YAML file path, or a name in checks/load/ (``interactive``)."""
     candidates = [Path(name)]
     if config is not None:
         candidates.insert(0, config.root / name)
@@ -305,6 +311,11 @@ def load_profile(name: str, source: str, config: Config | None) -> list[SLO]:
         raise InputError(
             f"no SLO profile {name!r} (built in: {', '.join(known) or 'none'})", source
         )
+    return path
+
+
+def load_profile(path: Path) -> list[SLO]:
+    """The SLOs of a profile file (its ``slo:`` list)."""
     document = load_yaml_file(path, "SLO profile", expected="a mapping with an `slo:` list")
     slos = document.get("slo")
     if not isinstance(slos, list) or not slos:

@@ -60,6 +60,7 @@ class RunningTarget:
     description: str
     pid: int | None = None
     container_id: str | None = None
+    image_id: str | None = None  # the local image's id (sha256:...), for an image target
     resources: dict[str, Any] = field(default_factory=dict)
     log_tail: list[str] = field(default_factory=list)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
+from mlgate.provenance import ledger_input
 
 STAGE_REF = re.compile(r"^(?:(?P<name>[a-z0-9][a-z0-9-]*)#)?(?P<stage>[A-Za-z][A-Za-z0-9_-]*)$")
 
@@ -25,6 +26,9 @@ class ChampionSource:
     path: Path
     label: str
     from_ledger: bool = False
+    # What the report records: a file entry for a file champion, else (for a ledger champion,
+    # whose bytes live in a scratch file) the version tag and the sha256 of the bytes.
+    evidence: dict[str, str] | None = None
 
 
 def resolve_champion(
@@ -67,4 +71,6 @@ def resolve_champion(
     suffix = Path(artifact.path).suffix
     target = Path(tempfile.mkdtemp(prefix="champion-", dir=scratch)) / f"{name}{suffix}"
     target.write_bytes(artifact.content)
-    return ChampionSource(target, f"{name}@{artifact.version} ({stage})", from_ledger=True)
+    ref = f"{name}@{artifact.version}"
+    return ChampionSource(target, f"{ref} ({stage})", from_ledger=True,
+                          evidence=ledger_input(ref, artifact.content))

@@ -2,7 +2,8 @@
 
 Order of work: read and check the inputs (all bad input fails before any scoring), compute the
 candidate's metrics with scikit-learn, then the policy's checks: absolute thresholds, champion
-non-inferiority on a paired bootstrap interval, slices with a fairness gap, and budgets.
+non-inferiority on a paired bootstrap interval, slices with a fairness gap, and budgets. The
+result records the sha256 of every input (see :func:`gate_inputs`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mlgate.model.metrics import (
     task_metrics,
 )
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
+from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
@@ -55,6 +57,7 @@ class GateInputs:
     project: str | None = None
     results_dir: Path | None = None
     where: str = "mlgate gate-model"
+    config: Path | None = None  # the mlgate.yaml read, recorded as an input
 
 
 @dataclass
@@ -113,12 +116,39 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
         "outputs": {"model_status": "pass" if result.passed else "fail"},
     }
     result.summary = _summary(result, candidate, champion, len(target.y))
+    result.inputs = gate_inputs(inputs, policy, source)
+    result.meta = run_meta(inputs.config.parent if inputs.config else inputs.data.parent)
     if inputs.results_dir is not None:
         inputs.results_dir.mkdir(parents=True, exist_ok=True)
         evidence = inputs.results_dir / "model-metrics.json"
         evidence.write_text(json.dumps(_plain(result.data), indent=2), encoding="utf-8")
         result.evidence.append(str(evidence))
     return result
+
+
+def gate_inputs(
+    inputs: GateInputs, policy: Policy, champion: ChampionSource | None
+) -> dict[str, dict[str, Any]]:
+    """The digest of every input the model gate read, by role.
+
+    ``policy`` is the policy file or preset named by the setting, ``policy:<file name>`` each
+    file reached through ``extends``; an inline policy is covered by ``config``. A ledger
+    champion is recorded by version tag and the sha256 of its bytes, not by its scratch file.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    if inputs.model is not None:
+        found["model"] = file_input(inputs.model)
+    if inputs.predictions is not None:
+        found["predictions"] = file_input(inputs.predictions)
+    found["data"] = file_input(inputs.data)
+    for i, path in enumerate(policy.files):
+        role = "policy" if i == 0 and policy.named_file else f"policy:{path.name}"
+        found[role if role not in found else f"policy:{repo_path(path)}"] = source_input(path)
+    if champion is not None:
+        found["champion"] = champion.evidence or file_input(champion.path)
+    if inputs.config is not None:
+        found["config"] = file_input(inputs.config)
+    return found
 
 
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:

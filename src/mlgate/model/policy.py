@@ -53,6 +53,10 @@ class Policy:
     champion: ChampionRule | None = None
     slices: list[SliceRule] = field(default_factory=list)
     budgets: dict[str, float] = field(default_factory=dict)
+    # Every policy file read, the named one first, then each file it `extends`, in order; an
+    # inline policy contributes none (the config covers it). The gate records their digests.
+    files: list[Path] = field(default_factory=list)
+    named_file: bool = False  # whether files[0] is the policy itself (not an inline's parent)
 
     def metrics_needed(self) -> list[str]:
         names = list(self.thresholds)
@@ -79,13 +83,17 @@ def load_policy(spec: Any, task: str, base_dir: Path, where: str) -> Policy:
     """Resolve ``spec`` (None, preset name, file path, or mapping) into a :class:`Policy`."""
     if spec is None:
         spec = DEFAULT_PRESETS[task]
-    raw, source = _raw(spec, base_dir, where, depth=0)
+    files: list[Path] = []
+    raw, source = _raw(spec, base_dir, where, depth=0, files=files)
     policy = _build(raw, source)
+    policy.files, policy.named_file = files, isinstance(spec, str)
     policy.check_task(task)
     return policy
 
 
-def _raw(spec: Any, base_dir: Path, where: str, depth: int) -> tuple[dict[str, Any], str]:
+def _raw(
+    spec: Any, base_dir: Path, where: str, depth: int, files: list[Path]
+) -> tuple[dict[str, Any], str]:
     if depth > 5:
         raise InputError("policy `extends` chain is too deep (a cycle?)", where)
     if isinstance(spec, dict):
@@ -93,12 +101,13 @@ def _raw(spec: Any, base_dir: Path, where: str, depth: int) -> tuple[dict[str, A
     elif isinstance(spec, str):
         path = _locate(spec, base_dir, where)
         raw, source = load_yaml_file(path, "policy", policy_schema()), str(path)
+        files.append(path)
         base_dir = path.parent
     else:
         raise InputError("policy must be a preset name, a file or a mapping", where)
     parent = raw.pop("extends", None)
     if parent is not None:
-        base, _ = _raw(parent, base_dir, source, depth + 1)
+        base, _ = _raw(parent, base_dir, source, depth + 1, files)
         base.pop("description", None)
         raw = {**base, **raw}
     return raw, source

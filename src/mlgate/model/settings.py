@@ -62,6 +62,7 @@ def inputs_from_config(
         project=config.project if config else None,
         results_dir=results_dir,
         where=where,
+        config=config.path if config else None,
     )
 
 
