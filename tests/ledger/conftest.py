@@ -99,7 +99,8 @@ def register_and_stage(repo: Path, evidence: list[Path] | None = None,
     """Register HEAD's candidate (with evidence bound to it unless given) and promote it to
     staging; returns the version."""
     if evidence is None:
-        evidence = bound_evidence(repo, repo.parent / f"evidence-{git('rev-parse', 'HEAD', cwd=repo)}")
+        head = git("rev-parse", "HEAD", cwd=repo)
+        evidence = bound_evidence(repo, repo.parent / f"evidence-{head}")
     args = ["register", "churn", "--evidence", *map(str, evidence)]
     if version:
         args += ["--version", version]

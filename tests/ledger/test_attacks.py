@@ -161,7 +161,8 @@ def test_bare_stage_tag_decides_nothing(prod: Path) -> None:
 
 def test_copied_promotion_record_with_another_version(prod: Path) -> None:
     """Copy production#2's JSON for v0.2.0 and add a matching note entry: the copied approval
-    predates v0.2.0's time in staging, so the assignment is invalid."""
+    was given for v0.1.0 (and, outside a test's few seconds, predates v0.2.0's time in
+    staging), so the assignment is invalid."""
     v2 = commit_of(prod, "churn@v0.2.0")
     rec = record(prod, "churn#production#2")
     entry = note_entry(prod, "churn#production#2")
@@ -170,8 +171,8 @@ def test_copied_promotion_record_with_another_version(prod: Path) -> None:
     rec["evidence"] = add_note_entry(prod, v2, "churn#production#5", entry)
     forge_tag(prod, "churn#production#5", v2, rec)
     assert stages(prod)["production"] == "v0.1.0"
-    assert "approvals made before the version was eligible" in invalid(prod)[
-        "churn#production#5"]
+    assert ("approvals given for another promotion than churn@v0.2.0 to production: alice "
+            "(churn@v0.1.0 to production)") in invalid(prod)["churn#production#5"]
     assert champion_version(prod) == "v0.1.0"
 
 
@@ -281,7 +282,8 @@ def test_a_policy_from_another_branch_does_not_count(repo: Path) -> None:
 
 def test_one_person_counts_once_and_blank_logins_are_refused(repo: Path) -> None:
     text = (repo / "mlgate.yaml").read_text().replace(
-        "approvals: {min: 1, approvers: [alice, bob]", "approvals: {min: 2, approvers: [alice, bob]")
+        "approvals: {min: 1, approvers: [alice, bob]",
+        "approvals: {min: 2, approvers: [alice, bob]")
     (repo / "mlgate.yaml").write_text(text)
     commit_all(repo, "production needs two approvals", push=True)
     register_and_stage(repo)

@@ -18,7 +18,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
-from mlgate.ledger.approval import Approval
+from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.policy import (
     LedgerConfig,
     PromotionFacts,
@@ -297,6 +297,7 @@ def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy
         actor=actor,
         version_valid=None if entry.valid else entry.reason,
         eligible_since=previous.time if previous else entry.time,
+        subject=promotion_subject(name, version, policy.name),
     )
 
 

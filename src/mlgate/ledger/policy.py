@@ -38,7 +38,7 @@ RULE_ROLLBACK = "who may roll back"
 # What each policy source records as an approval's ``source``.
 SOURCE_RECORDS = {"local": "local", "github": "github-environment", "comment": "comment"}
 # Clocks differ between a runner and GitHub: times are compared with this slack.
-CLOCK_SLACK_S = 300.0
+CLOCK_SLACK_S = 120.0
 
 
 def parse_duration(value: Any, source: str) -> float:
@@ -204,6 +204,7 @@ class PromotionFacts:
     actor: str
     version_valid: str | None = None  # why the version's own record is invalid, if it is
     eligible_since: datetime | None = None  # approvals must be newer than this
+    subject: str = ""  # the promotion approvals must name ("NAME@vX.Y.Z to STAGE")
 
 
 def evaluate(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
@@ -332,10 +333,16 @@ def _source(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
 
 
 def _fresh(policy: StagePolicy, facts: PromotionFacts) -> CheckResult:
-    """Approvals count only when made for this step: after the version entered the previous
-    stage (or was registered) and not after the promotion itself."""
+    """Approvals count only when made for this step: for this version and stage, after the
+    version entered the previous stage (or was registered), and not after the promotion."""
     since, until = facts.eligible_since, facts.now
     stale, future = [], []
+    other = [f"{a.login} ({a.subject or 'no subject'})" for a in facts.approvals
+             if facts.subject and a.subject != facts.subject]
+    if other:
+        return CheckResult(RULE_FRESH, Status.FAIL,
+                           f"approvals given for another promotion than {facts.subject}: "
+                           + ", ".join(other), value=other, threshold=facts.subject)
     for a in facts.approvals:
         try:
             when = parse_time(a.time)

@@ -7,11 +7,11 @@ without any GitHub configuration.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from mlgate.errors import InputError
-from mlgate.ledger.approval import Approval
+from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.policy import SOURCES, StagePolicy, normalize_login
 from mlgate.ledger.record import now_iso
 from mlgate.ledger.validate import Ledger
@@ -36,11 +36,20 @@ class ApprovalRequest:
 def gather(
     request: ApprovalRequest, policy: StagePolicy, ledger: Ledger, name: str, version: str
 ) -> list[Approval]:
-    """Read the approvals for promoting ``name@version`` to ``policy.name``.
+    """Read the approvals for promoting ``name@version`` to ``policy.name``, each stamped with
+    the promotion it is for.
 
     The policy names the one source that counts: ``--approvals`` may repeat it, never replace
     it (a local claim must not stand in for a GitHub review).
     """
+    subject = promotion_subject(name, version, policy.name)
+    return [replace(a, subject=subject)
+            for a in _read(request, policy, ledger, name, version)]
+
+
+def _read(
+    request: ApprovalRequest, policy: StagePolicy, ledger: Ledger, name: str, version: str
+) -> list[Approval]:
     source = request.source or policy.source
     if source not in SOURCES:
         raise InputError(f"unknown approval source {source!r} (use {', '.join(SOURCES)})",

@@ -40,7 +40,7 @@ from typing import Any
 from mlgate.default_branch import DefaultBranch, default_branch
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
-from mlgate.ledger.approval import Approval
+from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.digests import DigestCache
 from mlgate.ledger.objects import ObjectStore, TagObject
 from mlgate.ledger.policy import (
@@ -524,6 +524,7 @@ class Ledger:
             authors=self.authors(entry.commit),
             actor=str(rec.get("actor", "")),
             eligible_since=previous.time if previous else version.time,
+            subject=promotion_subject(name, str(entry.version), sref.stage),
         )
         for check in evaluate(rules, facts):
             check.name = f"policy: {check.name}"
