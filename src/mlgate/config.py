@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from mlgate.bounded import check_yaml_file_size, parse_yaml
 from mlgate.errors import InputError
 from mlgate.resources import load_schema
 
@@ -103,10 +104,13 @@ def load_yaml_file(
     """Read a YAML mapping (config, contract, policy, profile) and validate it against ``schema``.
 
     One reader for every YAML file mlgate takes, so all of them report a missing file, bad
-    encoding, a syntax error or a schema error the same way: one line with file, line, field.
+    encoding, a syntax error or a schema error the same way: one line with file, line, field;
+    and all of them are parsed within the bounds of :func:`mlgate.bounded.parse_yaml` (size,
+    nesting depth, alias expansion), since a pull request can write any of them.
     """
     if not path.is_file():
         raise InputError(f"{what} file not found", path)
+    check_yaml_file_size(path, what)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -119,19 +123,6 @@ def load_yaml_file(
     if schema is not None:
         validate_document(raw, node, path, schema)
     return raw
-
-
-def parse_yaml(text: str, source: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML safely, keeping the node tree so that errors can point at line numbers."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"malformed YAML: {problem}", f"{source}{line}") from exc
-    return data, node
 
 
 def validate_document(
@@ -206,7 +197,9 @@ def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
     for part in path:
         child = None
         if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
+            # Last first: a later duplicate key wins in the data, and merge keys (`<<: *a`)
+            # are flattened in front of the mapping's own keys.
+            for key, value in reversed(current.value):
                 if getattr(key, "value", None) == str(part):
                     child = value
                     break

@@ -15,12 +15,12 @@ Which branch, in order: ``MLGATE_DEFAULT_BRANCH`` (set by a workflow), the event
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.gitio import GitError
@@ -121,8 +121,8 @@ def _name_from_event(env: Mapping[str, str]) -> str | None:
     if not path:
         return None
     try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        payload = loads_json(Path(path).read_bytes(), path, "event payload")
+    except (OSError, InputError):
         return None
     repository = payload.get("repository") if isinstance(payload, dict) else None
     name = repository.get("default_branch") if isinstance(repository, dict) else None

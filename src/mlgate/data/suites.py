@@ -7,11 +7,11 @@ type 'expect_foo'`` and exit 2 instead.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 
 # kwargs that name columns of the batch; checked against the data before GX runs so a missing
@@ -69,12 +69,10 @@ def load_suite(path: str | Path, display: str | None = None) -> Suite:
     if not file.is_file():
         raise InputError("suite file not found", where)
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed suite JSON: {exc.msg} (line {exc.lineno})", where) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        text = file.read_bytes()
+    except OSError as exc:
         raise InputError(f"cannot read suite: {exc}", where) from exc
-    return parse_suite(raw, where)
+    return parse_suite(loads_json(text, where, "suite JSON"), where)
 
 
 def parse_suite(raw: Any, where: str) -> Suite:

@@ -8,13 +8,13 @@ and answers those questions for the events mlgate runs on.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 
 SUPPORTED_EVENTS = (
@@ -168,11 +168,15 @@ class GitHubContext:
 
 def _read_event(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_json(path.read_bytes(), str(path))
     except FileNotFoundError as exc:
         raise InputError(f"event payload file {path} not found", "GITHUB_EVENT_PATH") from exc
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise InputError(f"{path}: not a JSON event payload ({exc})", "GITHUB_EVENT_PATH") from exc
+    except InputError as exc:  # malformed or too deep
+        raise InputError(
+            f"{path}: not a JSON event payload ({exc.message})", "GITHUB_EVENT_PATH"
+        ) from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object", "GITHUB_EVENT_PATH")
     return data

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 
 DEFAULT_TEMPLATE = '{"rows": {{rows}}}'
@@ -108,9 +109,7 @@ def build_bodies(spec: PayloadSpec) -> list[bytes] | None:
 
 def _checked(text: str, where: str) -> bytes:
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"template does not give valid JSON ({exc.msg} at {exc.pos})", where
-        ) from None
+        loads_json(text, where)
+    except InputError as exc:  # malformed, or nested too deep to parse safely
+        raise InputError(f"template does not give valid JSON ({exc.message})", where) from None
     return text.encode("utf-8")

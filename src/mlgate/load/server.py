@@ -18,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mlgate.bounded import loads_json
+from mlgate.errors import InputError
+
 MAX_BODY = 16 * 2**20
 
 
@@ -100,9 +103,9 @@ class PredictHandler(BaseHTTPRequestHandler):
 
 def parse_rows(body: bytes) -> list[dict[str, Any]]:
     try:
-        document = json.loads(body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}") from exc
+        document = loads_json(body or b"null", "request body")
+    except InputError as exc:  # malformed, or nested too deep to parse safely
+        raise BadRequest(f"body is not valid JSON: {exc.message}") from exc
     rows = document.get("rows") if isinstance(document, dict) else document
     if not isinstance(rows, list) or not rows:
         raise BadRequest('expected {"rows": [{column: value, ...}, ...]} or a list of rows')
@@ -141,14 +144,10 @@ def serve_model(
 
     model = load_model(model_path, allow_pickle=allow_pickle)
     if not callable(getattr(model, "predict", None)):
-        from mlgate.errors import InputError
-
         raise InputError("the loaded object has no predict() method", model_path)
     try:
         server = ModelServer((host, port), model, model_path.name)
     except OSError as exc:
-        from mlgate.errors import InputError
-
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", "--port") from exc
     print(f"mlgate serve: {model_path.name} on {server.url} (POST /predict, GET /health)",
           file=sys.stdout, flush=True)

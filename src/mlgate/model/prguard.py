@@ -11,11 +11,11 @@ When the changed files cannot be determined we fail closed.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -63,10 +63,10 @@ def _pr_shas() -> tuple[str, str]:
     event_path = os.environ.get("GITHUB_EVENT_PATH", "")
     where = event_path or "GITHUB_EVENT_PATH"
     try:
-        payload = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        payload = loads_json(Path(event_path).read_bytes(), where, "event payload")
         pr = payload["pull_request"]
         base, head = str(pr["base"]["sha"]), str(pr["head"]["sha"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, InputError, KeyError, TypeError) as exc:
         raise InputError(
             "pull-request run but the event payload gives no pull_request.base.sha/head.sha, "
             f"so the files it changed are unknown; refusing to unpickle ({OPT_IN_HINT})",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.bounded import loads_json
 from mlgate.errors import InputError
 from mlgate.result import GateResult, Status
 
@@ -38,11 +39,13 @@ def read_json(path: str | Path) -> list[GateResult]:
     """Read a report written by :func:`write_json` back into results."""
     source = Path(path)
     try:
-        doc = json.loads(source.read_text(encoding="utf-8"))
+        doc = loads_json(source.read_bytes(), str(source))
     except FileNotFoundError as exc:
         raise InputError("report file not found", source) from exc
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise InputError(f"not a readable JSON report: {exc}", source) from exc
+    except InputError as exc:  # malformed or too deep: a report comes from anywhere (--evidence)
+        raise InputError(f"not a readable JSON report: {exc.message}", source) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(f"not an mlgate report (expected format {FORMAT!r})", source)
     try:
