@@ -41,7 +41,9 @@ def staged(repo: Path, evidence: list[Path]) -> Path:
         (["status", "nosuch"], "NAME", "unknown artifact"),
         (["register", "Bad Name!"], "NAME", "not a valid artifact name"),
         (["promote", "--version", "v0.1.0", "--to", "production", "--approvals", "github"],
-         "--run-id", "workflow run id"),
+         "--approvals", "the policy of production takes approvals from 'local' only"),
+        (["promote", "--version", "v0.1.0", "--to", "production", "--approved-by", " "],
+         "--approved-by", "an empty login cannot approve"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(staged: Path, args: list[str], where: str,
@@ -78,9 +80,9 @@ def test_register_refuses_an_uncommitted_artifact(repo: Path) -> None:
                               f"HEAD ({git('rev-parse', 'HEAD', cwd=repo)[:12]})")
 
 
-def test_register_refuses_a_commit_already_registered(repo: Path) -> None:
-    assert ml(repo, "register").code == 0
-    out = ml(repo, "register")
+def test_register_refuses_a_commit_already_registered(repo: Path, evidence: list[Path]) -> None:
+    assert ml(repo, "register", "--evidence", *map(str, evidence)).code == 0
+    out = ml(repo, "register", "--evidence", *map(str, evidence))
     assert out.code == 2 and "already registered as churn@v0.1.0" in out.error_line
 
 
@@ -93,12 +95,14 @@ def test_not_a_repository_and_missing_remote(tmp_path: Path, repo: Path) -> None
     assert tags(repo) == []
 
 
-def test_promote_needs_a_policy(repo: Path, evidence: list[Path]) -> None:
+def test_promote_needs_a_policy(repo: Path) -> None:
     (repo / "mlgate.yaml").unlink()
-    commit_all(repo, "no config")
+    commit_all(repo, "no config", push=True)
     assert ml(repo, "register", "churn", "--artifact", "models/candidate.skops").code == 0
     out = ml(repo, "promote", "churn", "--version", "v0.1.0", "--to", "staging")
-    assert out.code == 2 and out.error_line.startswith("mlgate: error: --config: ")
+    assert out.code == 2 and out.error_line.startswith("mlgate: error: --to: ")
+    assert "stage 'staging' is not in the policy (main:mlgate.yaml:ledger.stages: none " in (
+        out.error_line)
 
 
 def test_bad_policy_config_names_the_field(repo: Path) -> None:
@@ -131,9 +135,11 @@ def test_remote_rejecting_the_push_leaves_nothing(staged: Path) -> None:
     assert remote_refs(staged) == before_remote
 
 
-def test_local_tag_conflicting_with_origin(repo: Path, tmp_path: Path) -> None:
+def test_local_tag_conflicting_with_origin(repo: Path, tmp_path: Path,
+                                          evidence: list[Path]) -> None:
     """A version tagged locally (--no-push) that someone else pushed differently: clear stop."""
-    assert ml(repo, "register", "--no-push").code == 0
+    proof = [str(p) for p in evidence]
+    assert ml(repo, "register", "--no-push", "--evidence", *proof).code == 0
     other = tmp_path / "other"
     git("clone", "--quiet", git("remote", "get-url", "origin", cwd=repo), str(other),
         cwd=tmp_path)
@@ -141,9 +147,10 @@ def test_local_tag_conflicting_with_origin(repo: Path, tmp_path: Path) -> None:
     git("config", "user.email", "other@example.com", cwd=other)
     git("commit", "--allow-empty", "-m", "theirs", cwd=other)
     git("push", "--quiet", "origin", "HEAD:refs/heads/other", cwd=other)
-    assert ml(other, "register", "--artifact", "models/candidate.skops").code == 0
+    assert ml(other, "register", "--artifact", "models/candidate.skops",
+              "--evidence", *proof).code == 0
     git("commit", "--allow-empty", "-m", "ours", cwd=repo)
-    out = ml(repo, "register")
+    out = ml(repo, "register", "--evidence", *proof)
     assert out.code == 2
     assert out.error_line.startswith("mlgate: error: remote origin: cannot fetch the ledger")
     assert "churn@v0.1.0" in out.error_line

@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from mlgate.ledger.champion import load_stage_artifact
+from mlgate.result import Status
 from tests.ledger.conftest import (
+    bound_evidence,
     gto_history,
     gto_show,
     ml,
@@ -45,11 +47,12 @@ def test_register_records_artifact_gates_and_notes(repo: Path, evidence: list[Pa
 
 
 def test_register_versions_bump_and_explicit(repo: Path, evidence: list[Path]) -> None:
-    assert ml(repo, "register", "--version", "v1.4.2", "--no-push").code == 0
+    proof = ["--evidence", *map(str, evidence)]  # the same files at every commit below
+    assert ml(repo, "register", "--version", "v1.4.2", "--no-push", *proof).code == 0
     git("commit", "--allow-empty", "-m", "next", cwd=repo)
-    assert ml(repo, "register", "--bump", "patch", "--no-push").code == 0
+    assert ml(repo, "register", "--bump", "patch", "--no-push", *proof).code == 0
     git("commit", "--allow-empty", "-m", "next", cwd=repo)
-    assert ml(repo, "register", "--bump", "major", "--no-push").code == 0
+    assert ml(repo, "register", "--bump", "major", "--no-push", *proof).code == 0
     assert tags(repo) == ["churn@v1.4.2", "churn@v1.4.3", "churn@v2.0.0"]
     assert "refs/tags/churn@v1.4.2" not in remote_refs(repo)  # --no-push stays local
 
@@ -115,6 +118,7 @@ def test_policy_refusals_name_the_rule(repo: Path, evidence: list[Path]) -> None
     config = (repo / "mlgate.yaml").read_text().replace("[alice, bob]",
                                                         "[alice, bob, test.user]")
     (repo / "mlgate.yaml").write_text(config)
+    commit_all(repo, "test.user may approve", push=True)
     selfish = ml(repo, "promote", "--version", "v0.1.0", "--to", "production",
                  "--approved-by", "test.user")
     assert selfish.code == 1 and "no self-approval" in selfish.stdout
@@ -131,28 +135,35 @@ def test_policy_refusals_name_the_rule(repo: Path, evidence: list[Path]) -> None
 
 
 def test_gates_must_have_passed_for_the_artifact(repo: Path, tmp_path: Path) -> None:
-    from mlgate.report.json_report import write_json
-    from mlgate.result import CheckResult, GateResult, Status
-
-    only_data = write_json(tmp_path / "d.json", [GateResult("data", [
-        CheckResult("schema", Status.PASS)])], "validate-data")
-    assert ml(repo, "register", "--evidence", str(only_data)).code == 0
-    out = ml(repo, "promote", "--version", "v0.1.0", "--to", "staging")
+    data, _ = bound_evidence(repo, tmp_path / "ok")
+    # staging (the first stage) needs data and model: no version is written without both
+    out = ml(repo, "register", "--evidence", str(data))
     assert out.code == 1 and "required gates" in out.stdout
-    assert "no result recorded for model" in out.stdout
+    assert "no passing result of model for this artifact" in out.stdout
+    assert tags(repo) == []
 
-    failing = write_json(tmp_path / "m.json", [GateResult("model", [
-        CheckResult("auc", Status.FAIL, "0.6 < 0.8")])], "gate-model")
-    git("commit", "--allow-empty", "-m", "x", cwd=repo)
-    out = ml(repo, "register", "--evidence", str(failing))
+    _, failing = bound_evidence(repo, tmp_path / "failing", model_status=Status.FAIL)
+    out = ml(repo, "register", "--evidence", str(data), str(failing))
     assert out.code == 1 and "model failed" in out.stdout  # failing candidates never register
+    assert tags(repo) == []
+
+    # a stage that requires a gate the version never ran refuses the promotion
+    text = (repo / "mlgate.yaml").read_text().replace(
+        "gates: [data, model]\n      soak: 0s", "gates: [data, model, load]\n      soak: 0s")
+    (repo / "mlgate.yaml").write_text(text)
+    commit_all(repo, "production also needs the load test", push=True)
+    register_and_stage(repo)
+    out = ml(repo, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approved-by", "alice")
+    assert out.code == 1 and "required gates" in out.stdout
+    assert "no result recorded for load" in out.stdout
 
 
 def test_soak_time(repo: Path, evidence: list[Path]) -> None:
     config = (repo / "mlgate.yaml").read_text().replace("soak: 0s", "soak: 1h")
     (repo / "mlgate.yaml").write_text(config)
     commit_all(repo, "production needs a 1h soak in staging", push=True)
-    version = register_and_stage(repo, evidence)
+    version = register_and_stage(repo)
     out = ml(repo, "promote", "--version", version, "--to", "production",
              "--approved-by", "alice")
     assert out.code == 1 and "soak time" in out.stdout and "requires 3600s" in out.stdout
@@ -163,7 +174,7 @@ def test_rollback_is_a_new_assignment(repo: Path, evidence: list[Path]) -> None:
     assert ml(repo, "promote", "--version", v1, "--to", "production",
               "--approved-by", "alice").code == 0
     new_candidate(repo, seed=1)
-    v2 = register_and_stage(repo, evidence)
+    v2 = register_and_stage(repo)
     assert ml(repo, "promote", "--version", v2, "--to", "production",
               "--approved-by", "bob").code == 0
     assert gto_show(repo)["churn"]["stage"]["production"] == v2

@@ -11,6 +11,9 @@ import pytest
 
 from tests.ledger.conftest import ml, record, register_and_stage, tags
 from tests.support.github_emulator import GitHubEmulator
+from tests.support.repos import commit_all
+
+LOCAL = "approvals: {min: 1, approvers: [alice, bob], source: local, self_approval: false}"
 
 
 @pytest.fixture
@@ -19,12 +22,21 @@ def staged(repo: Path, evidence: list[Path]) -> Path:
     return repo
 
 
+def take_approvals_from(repo: Path, source: str) -> None:
+    """The team merges a policy whose production approvals come from ``source``."""
+    text = (repo / "mlgate.yaml").read_text().replace(
+        LOCAL, f"approvals: {{min: 1, source: {source}, self_approval: false}}")
+    (repo / "mlgate.yaml").write_text(text)
+    commit_all(repo, f"production approvals from {source}", push=True)
+
+
 def _later(seconds: int) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_environment_approvals_are_recorded(staged: Path,
                                             github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "github")
     github_emulator.add_run_approval(4242, "alice", "approved", "ship it", ["production"])
     env = github_emulator.env(GITHUB_RUN_ID="4242", GITHUB_ACTOR="release-bot")
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
@@ -39,6 +51,7 @@ def test_environment_approvals_are_recorded(staged: Path,
 
 
 def test_environment_rejection_refuses(staged: Path, github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "github")
     github_emulator.add_run_approval(77, "bob", "rejected", "p95 too high", ["production"])
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "github", "--run-id", "77", env=github_emulator.env())
@@ -49,12 +62,13 @@ def test_environment_rejection_refuses(staged: Path, github_emulator: GitHubEmul
 
 def test_comment_approvals_count_only_writers_after_staging(
         staged: Path, github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "comment")
     github_emulator.add_issue(7, "Release churn v0.1.0")
     github_emulator.add_collaborator("bob", "write")
     github_emulator.add_collaborator("eve", "read")
     github_emulator.add_comment(7, "bob", "/approve", created_at="2020-01-01T00:00:00Z")  # stale
     github_emulator.add_comment(7, "eve", "/approve", created_at=_later(5))  # no write access
-    github_emulator.add_comment(7, "bob", "/approve numbers look right", created_at=_later(6))
+    github_emulator.add_comment(7, "bob", "/approve numbers look right", created_at=_later(1))
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", "--issue", "7", "--timeout", "2s", "--poll", "0.1",
              "--json", str(staged.parent / "p.json"), env=github_emulator.env())
@@ -67,13 +81,15 @@ def test_comment_approvals_count_only_writers_after_staging(
 
 
 def test_comment_deny_and_timeout(staged: Path, github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "comment")
     github_emulator.add_issue(8)
     github_emulator.add_collaborator("alice", "admin")
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", "--issue", "8", "--timeout", "0.3s", "--poll", "0.1",
              env=github_emulator.env())
-    assert out.code == 1 and "needs 1 approval(s) and has 0" in out.stdout  # timed out
-    github_emulator.add_comment(8, "alice", "/deny drift on tenure", created_at=_later(5))
+    assert out.code == 1 and "needs 1 approval(s) from distinct people and has 0" in (
+        out.stdout)  # timed out
+    github_emulator.add_comment(8, "alice", "/deny drift on tenure", created_at=_later(1))
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", "--issue", "8", "--timeout", "2s", "--poll", "0.1",
              env=github_emulator.env())

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.ledger.conftest import ml, new_candidate, remote_refs, tags
+from tests.ledger.conftest import bound_evidence, ml, new_candidate, remote_refs, tags
 from tests.support.repos import git
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,8 @@ def two_clones(repo: Path, evidence: list[Path], tmp_path: Path) -> tuple[Path, 
     """Origin with v0.1.0 and v0.2.0 registered (both passed their gates), and two clones."""
     assert ml(repo, "register", "--evidence", *map(str, evidence)).code == 0
     new_candidate(repo, seed=3)
-    assert ml(repo, "register", "--evidence", *map(str, evidence)).code == 0
+    fresh = bound_evidence(repo, tmp_path / "evidence-v2")
+    assert ml(repo, "register", "--evidence", *map(str, fresh)).code == 0
     origin = Path(git("remote", "get-url", "origin", cwd=repo))
     b = _clone(origin, tmp_path / "clone-b", "bob")
     _hold_first_push(origin, tmp_path / "first-push.lock")

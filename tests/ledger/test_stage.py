@@ -35,6 +35,6 @@ def test_promote_stage_needs_release_to(repo: Path) -> None:
     text = re.sub(r"release: \[.*\]", "release: [register, promote]", text)
     text = text.replace("  release_to: staging", "")
     (repo / "mlgate.yaml").write_text(text)
-    commit_all(repo, "no release_to")
+    commit_all(repo, "no release_to", push=True)
     out = run_mlgate(["run", "--stage", "release"], cwd=repo)
     assert out.code == 2 and "ledger.release_to" in out.error_line

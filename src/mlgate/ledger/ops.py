@@ -29,6 +29,7 @@ from mlgate.ledger.policy import (
 from mlgate.ledger.policy_source import PolicyInForce
 from mlgate.ledger.publish import NewTag, Plan, transact
 from mlgate.ledger.record import canonical_digest, compose, now_iso, run_url, sha256_hex
+from mlgate.ledger.state import Index, load_index
 from mlgate.ledger.tags import SemVer, stage_tag, version_tag
 from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
 from mlgate.result import CheckResult, GateResult, Status
@@ -105,6 +106,7 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
         raise InputError(f"artifact {why} at HEAD ({commit[:12]})", path_arg)
     digest = sha256_hex(content)
     data = _data_record(repo, commit, lc.data)
+    _check_new_version(load_index(repo), req, commit)  # bad input first (exit 2)
     results = [r for r in req.results if r.gate not in LEDGER_GATES]
     if not req.results and req.results_dir is not None:
         results = this_commits_results(req.results_dir, commit, req.ignored)
@@ -116,22 +118,12 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
                                      "gates": [r.to_dict() for r in results]})
 
     def build(ledger: Ledger) -> Plan:
-        state = ledger.index.artifacts.get(req.name)
-        versions = state.versions if state else {}
-        if req.version is not None:
-            version = str(SemVer.parse(req.version))
-            if version in versions:
-                raise InputError("tag exists already (versions are immutable; pick another "
-                                 "--version or use --bump)", version_tag(req.name, version))
-        else:
+        version = _check_new_version(ledger.index, req, commit) or ""
+        if not version:
+            state = ledger.index.artifacts.get(req.name)
             latest = state.latest_name() if state else None
             base = SemVer.parse(latest) if latest else SemVer(0, 0, 0)
             version = str(base.bump(req.bump or lc.bump))
-        at_commit = state.versions_at(commit) if state else []
-        if at_commit:
-            raise InputError(f"commit {commit[:12]} is already registered as "
-                             f"{version_tag(req.name, at_commit[0])}; commit a new artifact",
-                             "HEAD")
         tag = version_tag(req.name, version)
         rec: dict[str, Any] = {
             "event": "register",
@@ -167,6 +159,20 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
     result.data["outputs"] = {"version": version, "tag": tag.name, "commit": commit}
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
+
+
+def _check_new_version(index: Index, req: RegisterRequest, commit: str) -> str | None:
+    """The explicit version (None to bump), after refusing a name or commit already taken."""
+    state = index.artifacts.get(req.name)
+    version = str(SemVer.parse(req.version)) if req.version is not None else None
+    if version is not None and state is not None and version in state.versions:
+        raise InputError("tag exists already (versions are immutable; pick another "
+                         "--version or use --bump)", version_tag(req.name, version))
+    at_commit = state.versions_at(commit) if state else []
+    if at_commit:
+        raise InputError(f"commit {commit[:12]} is already registered as "
+                         f"{version_tag(req.name, at_commit[0])}; commit a new artifact", "HEAD")
+    return version
 
 
 def _refuse_evidence(repo: Path, commit: str, lc: LedgerConfig, results: list[GateResult],

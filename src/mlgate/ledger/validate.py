@@ -387,8 +387,7 @@ class Ledger:
         if not entry.check("event", rec.get("event") == REGISTER, "a registration",
                            f"a version tag must record a registration, not {rec.get('event')!r}"):
             return entry
-        if not self._record_names_tag(entry, ref):
-            return entry
+        self._record_names_tag(entry, ref)
         self._times(entry, None)
         artifact = rec["artifact"]
         actual = self._blob_sha256(ref.commit, artifact["path"])
@@ -463,18 +462,16 @@ class Ledger:
         if not entry.check("event", event == ASSIGN, "an assignment",
                            f"a stage tag records {event!r}, not an assignment"):
             return entry
-        self._own_stage_checks(name, sref, entry)
-        if not entry.valid:
-            return entry
-        self._assignment_rules(name, sref, entry)
+        if self._own_stage_checks(name, sref, entry):
+            self._assignment_rules(name, sref, entry)
         return entry
 
-    def _own_stage_checks(self, name: str, sref: StageRef, entry: Entry) -> None:
-        """Checks of a stage entry that need nothing but itself and its version."""
+    def _own_stage_checks(self, name: str, sref: StageRef, entry: Entry) -> bool:
+        """Checks of a stage entry that need nothing but itself and its version; True when
+        its version and policy are usable, so its rules can be evaluated (and shown) too."""
         rec = entry.record or {}
         entry.version = str(rec.get("version"))
-        if not self._record_names_tag(entry, sref.ref):
-            return
+        self._record_names_tag(entry, sref.ref)
         state = self.index.artifacts[name]
         others = [s.ref.name for s in state.by_counter(sref.counter) if s is not sref]
         entry.check("counter", not others, f"counter {sref.counter} is used once",
@@ -482,22 +479,23 @@ class Ledger:
         vref = state.versions.get(entry.version)
         if vref is None:
             entry.fail("version", f"{version_tag(name, entry.version)} does not exist")
-            return
+            return False
         if not entry.check("version", vref.commit == sref.ref.commit,
                            f"{sref.ref.name} is {vref.name}",
                            f"{sref.ref.name} and {vref.name} point at different commits"):
-            return
+            return False
         version = self.version(name, entry.version)
         if not entry.check("version valid", version.valid, f"{vref.name} is valid",
                            f"{vref.name} is not valid ({version.reason})"):
-            return
+            return False
         self._times(entry, version.time)
         self._evidence(entry, str(rec.get("event")))
         policy = self._policy_check(entry)
-        if isinstance(policy, LedgerConfig):
-            entry.check("stage in policy", sref.stage in policy.stages,
-                        f"{sref.stage} is in the recorded policy",
-                        f"stage {sref.stage!r} is not in the recorded policy")
+        if not isinstance(policy, LedgerConfig):
+            return False
+        return entry.check("stage in policy", sref.stage in policy.stages,
+                           f"{sref.stage} is in the recorded policy",
+                           f"stage {sref.stage!r} is not in the recorded policy")
 
     def _assignment_rules(self, name: str, sref: StageRef, entry: Entry) -> None:
         rec = entry.record or {}
@@ -628,9 +626,9 @@ class Ledger:
             problems.append(f"it describes a {found['event']!r}, not a {event!r}")
         if event == ASSIGN and found.get("approvals") != rec.get("approvals"):
             problems.append("its approvals differ from the tag's")
-        ok = entry.check("evidence", not problems, "the evidence note matches the record",
-                         f"the evidence of {entry.tag}: " + "; ".join(problems))
-        return found if ok else None
+        entry.check("evidence", not problems, "the evidence note matches the record",
+                    f"the evidence of {entry.tag}: " + "; ".join(problems))
+        return found
 
     def _policy_check(self, entry: Entry) -> LedgerConfig | None:
         ref = (entry.record or {}).get("policy")
