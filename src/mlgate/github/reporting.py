@@ -19,7 +19,7 @@ from typing import Any
 
 from mlgate.github.client import GitHubClient
 from mlgate.report import render_markdown
-from mlgate.report.text import plain_text
+from mlgate.report.text import plain_text, shorten_bytes
 from mlgate.result import GateResult, Status
 
 MAX_OUTPUT = 65535
@@ -117,7 +117,7 @@ def check_annotations(results: list[GateResult]) -> list[dict[str, Any]]:
                     "end_line": end,
                     "annotation_level": "warning" if c.status is Status.WARN else "failure",
                     "title": plain_text(f"{r.gate}: {c.name}", MAX_TITLE),
-                    "message": trim(plain_text(c.message or c.name), MAX_NOTE),
+                    "message": shorten_bytes(plain_text(c.message or c.name), MAX_NOTE),
                 }
             )
     return out

@@ -63,7 +63,8 @@ _BREAKS = re.compile(
     r"(?<=@)"  # @user, @org/team mentions, a@b.example e-mail autolinks, user@sha refs
     r"|(?<=:)(?=//)"  # http:// https:// ftp:// and any scheme:// autolink
     r"|(?<=:)(?=:)"  # "::" (a workflow command, should the markdown be printed to a log)
-    r"|(?<=:)(?=[\w+-]+:)"  # :emoji: shortcodes (a fake :white_check_mark:)
+    r"|(?<=:)(?=[\w+-]+(?::|$))"  # :emoji: shortcodes (a fake :+1:), also one that our
+    #                                  own ": " after the text would close
     r"|(?i:(?<=www))(?=\.)"  # www. autolinks
     r"|(?<=#)(?=\d)"  # #123 issue and pull-request references (also owner/repo#123)
     r"|(?i:(?<=\bgh-))(?=\d)"  # GH-123 references
@@ -105,6 +106,15 @@ def log_text(value: Any) -> str:
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, ending in an ellipsis when it was cut."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def shorten_bytes(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` bytes of UTF-8 (some GitHub limits count bytes), with ``…``."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    room = limit - len(ELLIPSIS.encode("utf-8"))
+    return data[: max(room, 0)].decode("utf-8", "ignore") + ELLIPSIS
 
 
 def markdown_text(value: Any) -> str:
