@@ -24,8 +24,8 @@ import re
 from typing import Any
 
 #: Inserted where GitHub would otherwise see a mention, an issue reference, an autolink or an
-#: emoji shortcode. Renovate breaks mentions on GitHub the same way (``@&#8203;``), so GitHub
-#: neither strips it nor links across it; it is invisible and survives copy and paste.
+#: emoji shortcode. Renovate breaks mentions on GitHub the same way (``@&#8203;``): GitHub keeps
+#: the character and links nothing across it. It is invisible (a copy of the text carries it).
 ZERO_WIDTH = "\u200b"
 
 ELLIPSIS = "…"
@@ -118,14 +118,15 @@ def shorten_bytes(text: str, limit: int) -> str:
 
 
 def markdown_text(value: Any) -> str:
-    """Markdown that GitHub renders as exactly ``plain_text(value)``, stripped, and nothing else.
+    """Markdown that GitHub renders as ``plain_text(value)``, stripped, and nothing else.
 
     Context-free: the result is safe in a table cell, a heading, inside ``**bold**`` or at the
     start of a line. No raw HTML (``& < >`` are entities), no emphasis, links, images, code,
     tables, strikethrough or math (their punctuation is backslash-escaped), no line-start
     blocks (lists, headings, quotes, indented code), no autolinks, mentions, issue references
-    or emoji (a zero-width space after the trigger). Escapes render invisibly, so ``p95 < 250ms``
-    or ``churn`` read the same.
+    or emoji (an invisible zero-width space after the trigger). Escapes do not show once
+    rendered, so ``p95 < 250ms`` or ``churn`` read the same; an underscore inside a word
+    (``monthly_charges``) is left as it is, since it cannot start emphasis there.
     """
     text = _BREAKS.sub(ZERO_WIDTH, plain_text(value).strip())
     out: list[str] = []
