@@ -27,12 +27,13 @@ import pytest
 import yaml
 from cmarkgfm.cmark import Options
 
-from mlgate.github.reporting import check_annotations, marker
+from mlgate.github.reporting import TRIMMED, check_annotations, marker, status_description, trim
 from mlgate.report import read_json, render_junit, render_markdown, render_terminal
 from mlgate.report.github_files import emit_annotations
 from mlgate.report.text import (
     code_block,
     code_span,
+    link_destination,
     log_text,
     markdown_text,
     plain_text,
@@ -544,3 +545,26 @@ def test_check_annotations_are_plain_text() -> None:
     assert note["title"] == "data\u241b[2J: a b"
     assert "\n" not in note["message"] and "\x00" not in note["message"]
     assert len(note["message"].encode("utf-8")) <= 65535
+
+
+def test_api_texts_fit_github_limits_in_bytes_and_characters() -> None:
+    # GitHub rejects a check-run summary over 65 535 *bytes* ("summary exceeds a maximum
+    # bytesize of 65535"): a report of emoji fits in characters but not in bytes.
+    text = "| ✅ pass | @alice |\n" * 3000
+    assert len(text) < 65535 < len(text.encode("utf-8"))
+    cut = trim(text, 65535)
+    assert len(cut.encode("utf-8")) <= 65535 and cut.endswith(TRIMMED)
+    assert cut.removesuffix(TRIMMED).endswith("| ✅ pass | @alice |")  # cut at a line
+    many = [GateResult(f"gate\n{i} <b>", [CheckResult("c", Status.FAIL)]) for i in range(30)]
+    description = status_description(many)
+    assert len(description) <= 140 and description.endswith("…")
+    assert "\n" not in description and description.startswith("failed: gate 0 <b>: 1 failed")
+
+
+def test_run_link_destination_is_contained() -> None:
+    assert link_destination("https://github.com/o/r/actions/runs/5") == (
+        "<https://github.com/o/r/actions/runs/5>")
+    assert link_destination("javascript:alert(1)") == ""
+    hostile = link_destination("https://x.example/a b>)\n[c](d)")
+    html = github_html(f"[workflow run]({hostile}) after")
+    assert html.count("<a ") == 1 and "after</p>" in html and "\n" not in hostile
