@@ -35,6 +35,7 @@ from mlgate.report.text import (
     code_span,
     link_destination,
     log_text,
+    markdown_label,
     markdown_text,
     plain_text,
     xml_text,
@@ -223,6 +224,14 @@ def test_markdown_text_keeps_normal_text_readable() -> None:
     assert markdown_text("drift: monthly_charges psi") == "drift: monthly_charges psi"
     for value in ("churn", "p95 < 250ms", "roc_auc >= 0.75 (champion)", "50% of 1,000 rows"):
         assert page(github_html(markdown_text(value))).raw_text == value
+    digest = "sha256:" + "ab12" * 16
+    assert markdown_text(digest) == digest  # copied from a comment, a digest still verifies
+
+
+def test_a_title_cannot_close_an_emoji_with_our_colon() -> None:
+    heading = page(github_html(f"## {markdown_label('churn :+1')}: pass"))
+    assert heading.text == "churn :+1: pass" and not EMOJI.search(heading.prose)
+    assert markdown_label("mlgate: churn") == "mlgate: churn"
 
 
 def test_a_whole_report_of_hostile_text_is_inert() -> None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgate.report.text import code_block, code_span, log_text, markdown_text, plain_text
+from mlgate.report.text import (
+    code_block,
+    code_span,
+    log_text,
+    markdown_label,
+    markdown_text,
+    plain_text,
+)
 from mlgate.result import Chart, GateResult, Status, Table
 
 ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥"}
@@ -18,7 +25,7 @@ BAR_WIDTH = 30
 
 def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
     overall = Status.worst([r.status for r in results])
-    lines = [f"## {ICONS[overall]} {markdown_text(title)}: {overall.value}", ""]
+    lines = [f"## {ICONS[overall]} {markdown_label(title)}: {overall.value}", ""]
     lines += ["| gate | status | checks | failed |", "|---|---|---|---|"]
     for r in results:
         status = f"{ICONS[r.status]} {r.status.value}"

@@ -63,12 +63,12 @@ _BREAKS = re.compile(
     r"(?<=@)"  # @user, @org/team mentions, a@b.example e-mail autolinks, user@sha refs
     r"|(?<=:)(?=//)"  # http:// https:// ftp:// and any scheme:// autolink
     r"|(?<=:)(?=:)"  # "::" (a workflow command, should the markdown be printed to a log)
-    r"|(?<=:)(?=[\w+-]+(?::|$))"  # :emoji: shortcodes (a fake :+1:), also one that our
-    #                                  own ": " after the text would close
+    r"|(?<=:)(?=[\w+-]+:)"  # :emoji: shortcodes (a fake :white_check_mark:)
     r"|(?i:(?<=www))(?=\.)"  # www. autolinks
     r"|(?<=#)(?=\d)"  # #123 issue and pull-request references (also owner/repo#123)
     r"|(?i:(?<=\bgh-))(?=\d)"  # GH-123 references
 )
+_EMOJI_TAIL = re.compile(r":[\w+-]+$")
 _LOG_BREAKS = re.compile(r"(?<=:)(?=:)|(?<=##)(?=\[)")
 
 # What would open a block at the start of a line: a bullet (``- x``), a thematic break or setext
@@ -141,6 +141,16 @@ def markdown_text(value: Any) -> str:
         else:
             out.append(ch)
     return _LINE_START.sub(r"\1\\\2", "".join(out), count=1)
+
+
+def markdown_label(value: Any) -> str:
+    """:func:`markdown_text` for text our own ``:`` follows (a heading's ``TITLE: status``).
+
+    A title ending in ``:+1`` would otherwise become the emoji ``:+1:`` with our colon. Only
+    then is a zero-width space added, so digests like ``sha256:…`` elsewhere copy cleanly.
+    """
+    text = markdown_text(value)
+    return text + ZERO_WIDTH if _EMOJI_TAIL.search(text) else text
 
 
 def code_span(value: Any) -> str:
