@@ -18,7 +18,13 @@ from pathlib import Path
 from mlgate import __version__
 from mlgate.errors import InputError
 from mlgate.report import render_terminal, write_json
-from mlgate.report.github_files import emit_annotations, write_step_outputs, write_step_summary
+from mlgate.report.github_files import (
+    emit_annotations,
+    workflow_command,
+    write_step_outputs,
+    write_step_summary,
+)
+from mlgate.report.text import log_text
 from mlgate.result import GateResult
 
 EXIT_PASS, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -115,9 +121,12 @@ def publish(results: list[GateResult], args: argparse.Namespace) -> int:
 
 
 def _print_error(line: str) -> None:
-    print(f"mlgate: error: {line}", file=sys.stderr)
+    """One line on stderr (and an annotation in Actions). Messages may quote data, so they are
+    :func:`log_text`: a newline, ``::`` or ``##[`` in a column name cannot make a workflow
+    command, and ESC cannot reach the terminal."""
+    print(f"mlgate: error: {log_text(line)}", file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS"):
-        print(f"::error title=mlgate::{line}")
+        print(workflow_command("error", ["title=mlgate"], log_text(line)))
 
 
 if __name__ == "__main__":

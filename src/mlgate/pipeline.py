@@ -17,6 +17,7 @@ from typing import Any
 from mlgate.config import DEFAULT_CONFIG, Config, load_config
 from mlgate.errors import InputError
 from mlgate.report import render_junit, render_markdown, write_json
+from mlgate.report.text import log_text
 from mlgate.result import CheckResult, GateResult, Status
 
 STAGE_MODULES = (
@@ -136,5 +137,5 @@ def _run(args: argparse.Namespace) -> list[GateResult]:
     results = run_pipeline(config, args.stage)
     if not args.quiet:
         where = config.results_dir / args.stage
-        print(f"reports: {where}/report.md, report.json, report.xml")
+        print(f"reports: {log_text(where)}/report.md, report.json, report.xml")
     return results

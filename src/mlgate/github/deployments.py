@@ -13,6 +13,7 @@ from typing import Any
 
 from mlgate.errors import InputError
 from mlgate.github.client import GitHubClient
+from mlgate.report.text import plain_text
 
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
 FINAL = frozenset({"error", "failure", "inactive", "success"})
@@ -135,4 +136,5 @@ def check_environment(name: str) -> None:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+    """A description as GitHub shows it: plain text, one line, at most 140 characters."""
+    return plain_text(text, MAX_DESCRIPTION)

@@ -2,9 +2,14 @@
 
 The sticky comment is found again by a hidden HTML marker per (workflow, artifact), so a
 pull request gets exactly one comment per report that is edited on every push instead of a
-new comment per run. Texts are trimmed to GitHub's limits (65 535 characters for check-run
-output, 140 for status descriptions) and annotations are sent in batches of 50, the most
-GitHub accepts per request.
+new comment per run. Texts are trimmed to GitHub's limits (65 535 *bytes* of UTF-8 for
+check-run output, whatever the docs say: GitHub answers "summary exceeds a maximum bytesize of
+65535"; 140 characters for status descriptions) and annotations are sent in batches of 50, the
+most GitHub accepts per request.
+
+Markdown comes from :func:`render_markdown`, which escapes everything from data; the API's
+plain-text fields (titles, annotation messages, descriptions, names) go through
+:func:`plain_text`: one line, no control characters, within the limit.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from typing import Any
 
 from mlgate.github.client import GitHubClient
 from mlgate.report import render_markdown
+from mlgate.report.text import plain_text, shorten_bytes
 from mlgate.result import GateResult, Status
 
 MAX_OUTPUT = 65535
 MAX_COMMENT = 65536
 MAX_DESCRIPTION = 140
+MAX_TITLE = 255
+MAX_NOTE = 65535  # annotation message: 64 KB
 ANNOTATION_BATCH = 50
 TRIMMED = "\n\n… (trimmed: the full report is in the job summary and the JSON report)\n"
 
@@ -50,7 +58,17 @@ def conclusion(results: list[GateResult]) -> str:
 
 
 def trim(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - len(TRIMMED)] + TRIMMED
+    """``text`` within ``limit`` UTF-8 bytes (so within ``limit`` characters too).
+
+    The cut falls at the last line break that fits, so no table row, escape (``\\|``) or
+    entity (``&lt;``) is cut in half; a single overlong line is cut at a character.
+    """
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    room = data[: limit - len(TRIMMED.encode("utf-8"))].decode("utf-8", "ignore")
+    line_end = room.rfind("\n")
+    return (room[:line_end] if line_end > 0 else room) + TRIMMED
 
 
 def upsert_comment(
@@ -98,8 +116,8 @@ def check_annotations(results: list[GateResult]) -> list[dict[str, Any]]:
                     "start_line": start,
                     "end_line": end,
                     "annotation_level": "warning" if c.status is Status.WARN else "failure",
-                    "title": trim(f"{r.gate}: {c.name}", 255),
-                    "message": trim(c.message or c.name, MAX_OUTPUT),
+                    "title": plain_text(f"{r.gate}: {c.name}", MAX_TITLE),
+                    "message": shorten_bytes(plain_text(c.message or c.name), MAX_NOTE),
                 }
             )
     return out
@@ -110,8 +128,8 @@ def check_title(results: list[GateResult]) -> str:
     failed = sum(len(r.failures) for r in results)
     gates = ", ".join(r.gate for r in results) or "no gates"
     if failed:
-        return f"{failed} of {checks} checks failed ({gates})"
-    return f"{checks} checks passed ({gates})"
+        return plain_text(f"{failed} of {checks} checks failed ({gates})", MAX_TITLE)
+    return plain_text(f"{checks} checks passed ({gates})", MAX_TITLE)
 
 
 def publish_check_run(
@@ -126,11 +144,11 @@ def publish_check_run(
     """One completed check run; annotations beyond the first 50 follow in PATCH batches."""
     notes = check_annotations(results)
     output = {
-        "title": trim(check_title(results), 255),
+        "title": check_title(results),
         "summary": trim(render_markdown(results, title), MAX_OUTPUT),
     }
     body: dict[str, Any] = {
-        "name": name,
+        "name": plain_text(name, MAX_TITLE),
         "head_sha": head_sha,
         "status": "completed",
         "conclusion": conclusion(results),
@@ -160,7 +178,7 @@ def publish_commit_status(
     state = "success" if status in (Status.PASS, Status.WARN) else "failure"
     body: dict[str, Any] = {
         "state": state,
-        "context": context,
+        "context": plain_text(context, MAX_TITLE),
         "description": status_description(results),
     }
     if target_url:
@@ -178,12 +196,12 @@ def status_description(results: list[GateResult]) -> str:
         text = "failed: " + "; ".join(parts)
     else:
         text = f"{len(results)} gate(s) passed: " + ", ".join(r.gate for r in results)
-    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+    return plain_text(text, MAX_DESCRIPTION)
 
 
 def _clean(text: str) -> str:
-    """Keep the marker a valid HTML comment: no ``--``, ``<``, ``>`` or newlines."""
-    text = " ".join(text.replace("<", "").replace(">", "").split())
+    """Keep the marker a valid HTML comment: no ``--``, ``<``, ``>``, newlines or controls."""
+    text = " ".join(plain_text(text).replace("<", "").replace(">", "").split())
     while "--" in text:
         text = text.replace("--", "-")
     return text or "default"

@@ -92,6 +92,7 @@ def _publish(
     from mlgate.github.client import GitHubClient
     from mlgate.github.context import GitHubContext
     from mlgate.report import render_markdown
+    from mlgate.report.text import link_destination
 
     ctx = GitHubContext.from_env()
     client = GitHubClient.from_env()
@@ -115,8 +116,9 @@ def _publish(
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
         body = render_markdown(results, title)
-        if ctx.run_url:
-            body += f"\n[workflow run]({ctx.run_url})\n"
+        run_link = link_destination(ctx.run_url)
+        if run_link:
+            body += f"\n[workflow run]({run_link})\n"
         done = reporting.upsert_comment(client, pr, body, workflow=workflow, artifact=artifact)
         published.add(CheckResult("pr comment", Status.PASS,
                                   f"{done.action} comment {done.id} on pull request #{pr}",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mlgate.report.markdown import render_markdown
+from mlgate.report.text import plain_text
 from mlgate.result import GateResult, Status
 
 
@@ -58,15 +59,35 @@ def emit_annotations(
                 props.insert(0, f"file={_escape_property(str(c.location['file']))}")
                 if c.location.get("line"):
                     props.insert(1, f"line={int(c.location['line'])}")
-            stream.write(f"::{level} {','.join(props)}::{_escape_data(c.message or c.name)}\n")
+            stream.write(f"{workflow_command(level, props, c.message or c.name)}\n")
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def workflow_command(name: str, properties: list[str], message: str) -> str:
+    """One ``::name props::message`` line, whatever ``message`` holds.
+
+    The runner reads workflow commands line by line, so a newline in data would start a line
+    of its own (``::add-mask::``, ``::stop-commands::``): line breaks are percent-encoded the
+    way the runner decodes them, and the other control characters are made visible first.
+    """
+    props = f" {','.join(properties)}" if properties else ""
+    return f"::{name}{props}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    """A workflow-command message: ``%``, CR and LF percent-encoded, no other controls.
+
+    A multi-line message keeps its lines (``%0A`` is what GitHub shows as a line break), every
+    other line break (U+2028, NEL, ...) and control character is made harmless by
+    :func:`plain_text`.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "%0A".join(
+        plain_text(line).replace("%", "%25") for line in lines
+    )
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(plain_text(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 def report_paths(results_dir: Path, name: str) -> dict[str, Path]:

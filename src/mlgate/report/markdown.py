@@ -1,9 +1,22 @@
-"""Markdown for job summaries and PR comments, and plain text for terminals."""
+"""Markdown for job summaries and PR comments, and plain text for terminals.
+
+Every string in a result may come from data, a model, a config or an event, so each one goes
+through :mod:`mlgate.report.text` (``markdown_text`` here, ``log_text`` for terminals);
+only the table frames, icons and headings written below are markdown.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mlgate.report.text import (
+    code_block,
+    code_span,
+    log_text,
+    markdown_label,
+    markdown_text,
+    plain_text,
+)
 from mlgate.result import Chart, GateResult, Status, Table
 
 ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥"}
@@ -12,13 +25,13 @@ BAR_WIDTH = 30
 
 def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
     overall = Status.worst([r.status for r in results])
-    lines = [f"## {ICONS[overall]} {title}: {overall.value}", ""]
+    lines = [f"## {ICONS[overall]} {markdown_label(title)}: {overall.value}", ""]
     lines += ["| gate | status | checks | failed |", "|---|---|---|---|"]
     for r in results:
         status = f"{ICONS[r.status]} {r.status.value}"
-        lines.append(f"| {r.gate} | {status} | {len(r.checks)} | {len(r.failures)} |")
+        lines.append(f"| {_cell(r.gate)} | {status} | {len(r.checks)} | {len(r.failures)} |")
     for r in results:
-        lines += ["", f"### {r.gate}", ""]
+        lines += ["", f"### {_cell(r.gate)}", ""]
         if r.summary:
             lines += [_cell(r.summary), ""]
         if r.checks:
@@ -33,30 +46,37 @@ def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
         for chart in r.charts:
             lines += ["", *_chart(chart)]
         if r.evidence:
-            lines += ["", "Evidence: " + ", ".join(f"`{e}`" for e in r.evidence)]
+            lines += ["", "Evidence: " + ", ".join(code_span(e) for e in r.evidence)]
     return "\n".join(lines) + "\n"
 
 
 def render_terminal(results: list[GateResult]) -> str:
-    """A compact table for humans at a terminal or reading CI logs."""
+    """A compact table for humans at a terminal or reading CI logs.
+
+    Each piece is :func:`log_text`: no newline from data starts a log line, no ``::`` or
+    ``##[`` from data forms a workflow command (``::add-mask::``, ``##[stop-commands]``) and no
+    ESC sequence reaches the terminal.
+    """
     out: list[str] = []
     for r in results:
         if r.checks:  # informational commands (status, history) have tables only
-            out.append(f"{r.gate}: {r.status.value.upper()} ({len(r.checks)} checks, "
-                       f"{len(r.failures)} failed)")
+            out.append(f"{log_text(r.gate)}: {r.status.value.upper()} ({len(r.checks)} "
+                       f"checks, {len(r.failures)} failed)")
         for c in r.checks:
             if c.status is not Status.PASS:
-                value = "" if c.value is None else f" value={_plain(c.value)}"
-                limit = "" if c.threshold is None else f" threshold={_plain(c.threshold)}"
-                out.append(f"  {c.status.value.upper():5} {c.name}{value}{limit}  {c.message}")
+                value = "" if c.value is None else f" value={log_text(_plain(c.value))}"
+                limit = "" if c.threshold is None else f" threshold={log_text(_plain(c.threshold))}"
+                out.append(f"  {c.status.value.upper():5} {log_text(c.name)}{value}{limit}  "
+                           f"{log_text(c.message)}")
         for table in r.tables:
-            out.append(f"  {table.title}")
+            out.append(f"  {log_text(table.title)}")
             out.extend("    " + line for line in _text_table(table))
     return "\n".join(out)
 
 
 def _table(table: Table) -> list[str]:
-    lines = [f"**{_cell(table.title)}**", ""]
+    title = _cell(table.title)
+    lines = [f"**{title}**", ""] if title else []  # "****" alone would be a horizontal rule
     lines.append("| " + " | ".join(_cell(c) for c in table.columns) + " |")
     lines.append("|" + "---|" * len(table.columns))
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows]
@@ -64,22 +84,27 @@ def _table(table: Table) -> list[str]:
 
 
 def _text_table(table: Table) -> list[str]:
-    cells = [[str(c) for c in table.columns]] + [[_plain(v) for v in r] for r in table.rows]
+    cells = [[log_text(c) for c in table.columns]]
+    cells += [[log_text(_plain(v)) for v in row] for row in table.rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(table.columns))]
     return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) for row in cells]
 
 
 def _chart(chart: Chart) -> list[str]:
     top = max((abs(v) for v in chart.values), default=0.0) or 1.0
-    width = max((len(label) for label in chart.labels), default=0)
+    labels = [log_text(label) for label in chart.labels]
+    width = max((len(label) for label in labels), default=0)
+    unit = log_text(chart.unit)
     body = [
-        f"{label.rjust(width)} | {'█' * round(BAR_WIDTH * abs(v) / top)} {_plain(v)}{chart.unit}"
-        for label, v in zip(chart.labels, chart.values, strict=False)
+        f"{label.rjust(width)} | {'█' * round(BAR_WIDTH * abs(v) / top)} {_plain(v)}{unit}"
+        for label, v in zip(labels, chart.values, strict=False)
     ]
-    return [f"**{_cell(chart.title)}**", "", "```", *body, "```"]
+    title = _cell(chart.title)
+    return [*([f"**{title}**", ""] if title else []), *code_block(body)]
 
 
 def _plain(value: Any) -> str:
+    """A value as one line of text (floats to 4 significant digits)."""
     if isinstance(value, float):
         return f"{value:.4g}"
     if (
@@ -88,8 +113,9 @@ def _plain(value: Any) -> str:
         and all(isinstance(v, float | int) for v in value)
     ):
         return f"[{_plain(value[0])}, {_plain(value[1])}]"
-    return "" if value is None else str(value)
+    return plain_text(value)
 
 
 def _cell(value: Any) -> str:
-    return _plain(value).replace("|", "\\|").replace("\n", " ")
+    """A value as markdown text, safe anywhere (table cells included: ``|`` is escaped)."""
+    return markdown_text(_plain(value))
