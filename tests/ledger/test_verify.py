@@ -55,7 +55,7 @@ def test_verify_catches_a_moved_version_tag(promoted: Path) -> None:
     assert "FAIL  artifact digest" in out.stdout and "tampered or moved tag" in out.stdout
     assert "FAIL  evidence" in out.stdout  # the evidence note is on the original commit
     # the model gate's champion lookup refuses the swapped bytes too
-    with pytest.raises(InputError, match="the tag was moved or rewritten"):
+    with pytest.raises(InputError, match="none is valid, so there is no trustworthy champion"):
         load_stage_artifact(promoted, "churn", "production")
 
 
