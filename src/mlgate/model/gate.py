@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model import data as mdata
 from mlgate.model.champion import ChampionSource, resolve_champion
@@ -30,6 +31,7 @@ from mlgate.model.metrics import (
 )
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.result import CheckResult, GateResult, Status, Table
+from mlgate.trust import check_unchanged
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
 
@@ -55,6 +57,10 @@ class GateInputs:
     project: str | None = None
     results_dir: Path | None = None
     where: str = "mlgate gate-model"
+    # The config the loading settings came from, and which of its trust-widening keys were
+    # used (not overridden by flags): checked against the default branch before any load.
+    config: Config | None = None
+    trust_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -122,6 +128,8 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
 
 
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:
+    if inputs.config is not None:
+        check_unchanged(inputs.config, inputs.trust_keys)
     return load_model(
         path,
         inputs.allow_pickle,
