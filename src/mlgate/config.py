@@ -65,7 +65,8 @@ class Config:
         return f"{self.path}:{format_yaml_path(list(keys))}"
 
     def line_of(self, *keys: str | int) -> int | None:
-        """1-based line of ``keys`` in the file (or of its deepest existing parent).
+        """1-based line of the key ``keys`` names in the file (or of its deepest existing
+        parent), for messages about a setting rather than a value.
 
         The file is read again rather than kept: only error paths need lines.
         """
@@ -73,7 +74,7 @@ class Config:
             node = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             return None
-        return _line_of(node, list(keys))
+        return _line_of(node, list(keys), key_line=True)
 
 
 CONFIG_EXPECTED = "a mapping with `version` and `project`"
@@ -279,25 +280,27 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
-    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+def _line_of(node: yaml.Node | None, path: list[Any], key_line: bool = False) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its deepest existing parent); with
+    ``key_line``, of the mapping key that names it (``ledger:`` rather than its first entry)."""
     if node is None:
         return None
     current = node
+    named: yaml.Node = node
     for part in path:
         child = None
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:
                 if getattr(key, "value", None) == str(part):
-                    child = value
+                    child, named = value, key
                     break
         elif (
             isinstance(current, yaml.SequenceNode)
             and isinstance(part, int)
             and 0 <= part < len(current.value)
         ):
-            child = current.value[part]
+            child = named = current.value[part]
         if child is None:
             break
         current = child
-    return int(current.start_mark.line) + 1
+    return int((named if key_line else current).start_mark.line) + 1
