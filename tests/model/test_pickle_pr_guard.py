@@ -9,6 +9,7 @@ branches, ...) it compares the file with the default branch's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -179,3 +180,23 @@ def test_unreadable_default_branch_fails_closed(pr_repo: dict) -> None:
     assert "fetch-depth: 0" in line and "--allow-pickle-from-pr" in line
     opted_in = run_mlgate([*args, "--allow-pickle-from-pr"], cwd=repo / "models", env=env)
     assert opted_in.code == 0, opted_in.stderr
+
+
+def test_a_git_lfs_pointer_on_main_vouches_for_exactly_its_content(pr_repo: dict) -> None:
+    """main stores the pickle with Git LFS (a pointer); the checkout has the real bytes."""
+    repo: Path = pr_repo["repo"]  # type: ignore[assignment]
+    real = (repo / "models" / "trusted.joblib").read_bytes()
+    pointer = (f"version https://git-lfs.github.com/spec/v1\n"
+               f"oid sha256:{hashlib.sha256(real).hexdigest()}\nsize {len(real)}\n")
+    git("checkout", "--quiet", "main", cwd=repo)
+    (repo / "models" / "lfs.joblib").write_text(pointer)
+    commit_all(repo, "a pickle stored with Git LFS", push=True)
+    git("checkout", "--quiet", "pr-branch", cwd=repo)
+    lfs = repo / "models" / "lfs.joblib"
+    env = other_event(pr_repo, "issue_comment.created", "issue_comment", "refs/heads/main")
+    lfs.write_bytes(real)  # what `git lfs pull` puts in the work tree
+    assert gate(pr_repo, "models/lfs.joblib", env=env).code == 0
+    joblib.dump(sio.load(repo / "models" / "champion.skops"), lfs)  # other bytes
+    result = gate(pr_repo, "models/lfs.joblib", env=env)
+    assert result.code == 2
+    assert "differs from the default branch (main)" in result.error_line
