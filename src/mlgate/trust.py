@@ -69,9 +69,10 @@ def run_trust(env: Mapping[str, str] | None = None) -> RunTrust:
     """Decide from the environment (and GitHub's event payload) whether this run is trusted.
 
     Outside GitHub Actions a run is trusted unless ``MLGATE_UNTRUSTED=1`` (how other CI systems
-    mark pull-request builds). In Actions, pull-request-like events are untrusted; any other
-    event is trusted only on ``refs/heads/<default branch>`` (tags and other branches run code
-    that never went through review on the default branch).
+    mark pull-request builds; it can only narrow trust, so it is honoured in Actions too). In
+    Actions, pull-request-like events are untrusted; any other event is trusted only on
+    ``refs/heads/<default branch>`` (tags and other branches run code that never went through
+    review on the default branch), and untrusted when the default branch is unknown.
     """
     source = env if env is not None else os.environ
     if _truthy(source.get(UNTRUSTED_ENV, "")):

@@ -31,7 +31,7 @@ from mlgate.model.metrics import (
 )
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.result import CheckResult, GateResult, Status, Table
-from mlgate.trust import check_unchanged
+from mlgate.trust import MODEL_KEYS, check_unchanged
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
 
@@ -60,7 +60,7 @@ class GateInputs:
     # The config the loading settings came from, and which of its trust-widening keys were
     # used (not overridden by flags): checked against the default branch before any load.
     config: Config | None = None
-    trust_keys: tuple[str, ...] = ()
+    trust_keys: tuple[str, ...] = MODEL_KEYS
 
 
 @dataclass
