@@ -65,6 +65,21 @@ class Config:
         """``file:yaml.path`` for messages about a configured value."""
         return f"{self.path}:{format_yaml_path(list(keys))}"
 
+    def line_of(self, *keys: str | int) -> int | None:
+        """1-based line of the key ``keys`` names in the file (or of its deepest existing
+        parent), for messages about a setting rather than a value.
+
+        The file is read again rather than kept: only error paths need lines.
+        """
+        try:
+            node = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None
+        return _line_of(node, list(keys), key_line=True)
+
+
+CONFIG_EXPECTED = "a mapping with `version` and `project`"
+
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     """Read, parse and validate a config file; raise InputError naming file, line and field."""
@@ -72,19 +87,26 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     if not config_path.is_file():
         raise InputError("config file not found (create one with `mlgate init`)", config_path)
     raw = load_yaml_file(config_path, "config", load_schema(SCHEMA_FILE),
-                         expected="a mapping with `version` and `project`")
+                         expected=CONFIG_EXPECTED)
     return Config(config_path, raw)
+
+
+def parse_config_bytes(content: bytes, source: str) -> dict[str, Any]:
+    """Parse and validate a config held somewhere other than a file (``main:mlgate.yaml``, a
+    blob read from git) exactly as :func:`load_config` does a file, naming ``source``."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read config: {exc}", source) from exc
+    return load_yaml_text(text, source, "config", load_schema(SCHEMA_FILE),
+                          expected=CONFIG_EXPECTED)
 
 
 def load_config_text(text: str, label: str) -> Config:
     """Parse and validate a config that is not a file of the work tree (e.g. the default
     branch's copy, read from git); ``label`` names it in messages."""
-    source = Path(label)
-    raw, node = parse_yaml(text, source)
-    if not isinstance(raw, dict):
-        raise InputError("a config must hold a mapping with `version` and `project`", label)
-    validate_document(raw, node, source, load_schema(SCHEMA_FILE))
-    return Config(source, raw)
+    return Config(Path(label), load_yaml_text(text, label, "config", load_schema(SCHEMA_FILE),
+                                              expected=CONFIG_EXPECTED))
 
 
 def find_config(explicit: str | Path | None) -> Config | None:
@@ -115,18 +137,29 @@ def load_yaml_file(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {what}: {exc}", path) from exc
-    raw, node = parse_yaml(text, path)
+    return load_yaml_text(text, path, what, schema, expected)
+
+
+def load_yaml_text(
+    text: str,
+    source: str | Path,
+    what: str,
+    schema: dict[str, Any] | None = None,
+    expected: str = "a mapping",
+) -> dict[str, Any]:
+    """:func:`load_yaml_file` for text already read; ``source`` names it in messages."""
+    raw, node = parse_yaml(text, source)
     if raw is None:
-        raise InputError(f"{what} file is empty; expected {expected}", path)
+        raise InputError(f"{what} file is empty; expected {expected}", source)
     if not isinstance(raw, dict):
-        raise InputError(f"a {what} file must hold {expected}", path)
+        raise InputError(f"a {what} file must hold {expected}", source)
     if schema is not None:
-        validate_document(raw, node, path, schema)
+        validate_document(raw, node, source, schema)
     return raw
 
 
 def validate_document(
-    data: Any, node: yaml.Node | None, source: Path, schema: dict[str, Any]
+    data: Any, node: yaml.Node | None, source: str | Path, schema: dict[str, Any]
 ) -> None:
     """Validate against a JSON Schema, reporting the most relevant error on one line."""
     import jsonschema
@@ -163,6 +196,62 @@ def describe_error(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+def schema_default(*keys: str) -> Any:
+    """What an absent ``keys`` (e.g. ``"model", "allow_pickle"``) means: the schema's default,
+    an empty mapping or list for an object or array without one, else None. Mappings come back
+    with their own properties' defaults filled in, so that a config that spells a default out
+    and one that leaves it absent compare equal."""
+    return with_defaults(None, *keys)
+
+
+def with_defaults(value: Any, *keys: str) -> Any:
+    """``value`` (the setting at ``keys``, None when absent) with schema defaults filled in."""
+    schema = load_schema(SCHEMA_FILE)
+    node: dict[str, Any] | None = _deref(schema, schema)
+    for key in keys:
+        node = _child_schema(schema, node, key)
+    return _fill(schema, node, value)
+
+
+def _deref(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with a local ``$ref`` resolved (sibling keywords such as default win)."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return node
+    target: Any = schema
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return {**_deref(schema, target), **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _child_schema(
+    schema: dict[str, Any], node: dict[str, Any] | None, key: str
+) -> dict[str, Any] | None:
+    if node is None:
+        return None
+    child = (node.get("properties") or {}).get(key)
+    if child is None and isinstance(node.get("additionalProperties"), dict):
+        child = node["additionalProperties"]
+    return _deref(schema, child) if isinstance(child, dict) else None
+
+
+def _fill(schema: dict[str, Any], node: dict[str, Any] | None, value: Any) -> Any:
+    if node is None:
+        return value
+    if value is None:
+        if "default" in node:
+            value = node["default"]
+        elif node.get("type") == "object":
+            value = {}
+        elif node.get("type") == "array":
+            value = []
+    if isinstance(value, dict):
+        keys = list(dict.fromkeys([*(node.get("properties") or {}), *value]))
+        filled = {k: _fill(schema, _child_schema(schema, node, k), value.get(k)) for k in keys}
+        return {k: v for k, v in filled.items() if v is not None}
+    return value
+
+
 def format_yaml_path(path: list[Any]) -> str:
     out = ""
     for part in path:
@@ -189,11 +278,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
-    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+def _line_of(node: yaml.Node | None, path: list[Any], key_line: bool = False) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its deepest existing parent); with
+    ``key_line``, of the mapping key that names it (``ledger:`` rather than its first entry)."""
     if node is None:
         return None
     current = node
+    named: yaml.Node = node
     for part in path:
         child = None
         if isinstance(current, yaml.MappingNode):
@@ -201,15 +292,15 @@ def _line_of(node: yaml.Node | None, path: list[Any]) -> int | None:
             # are flattened in front of the mapping's own keys.
             for key, value in reversed(current.value):
                 if getattr(key, "value", None) == str(part):
-                    child = value
+                    child, named = value, key
                     break
         elif (
             isinstance(current, yaml.SequenceNode)
             and isinstance(part, int)
             and 0 <= part < len(current.value)
         ):
-            child = current.value[part]
+            child = named = current.value[part]
         if child is None:
             break
         current = child
-    return int(current.start_mark.line) + 1
+    return int((named if key_line else current).start_mark.line) + 1

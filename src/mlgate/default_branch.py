@@ -50,7 +50,7 @@ def branch_name(repo: Path, remote: str = "origin",
                 env: Mapping[str, str] | None = None) -> str | None:
     """The default branch's name, or None when nothing says which branch it is."""
     source = env if env is not None else os.environ
-    explicit = source.get(ENV_NAME, "").strip()
+    explicit = source.get(ENV_NAME, "").strip().removeprefix("refs/heads/")
     if explicit:
         return explicit
     from_event = _name_from_event(source)
@@ -85,7 +85,7 @@ def default_branch(repo: Path, remote: str = "origin",
             repo,
         )
     for ref in (f"refs/remotes/{remote}/{name}", f"refs/heads/{name}"):
-        commit = _resolve(repo, ref)
+        commit = _resolve(repo, f"{ref}^{{commit}}")
         if commit:
             return DefaultBranch(name, ref, commit)
     raise InputError(
@@ -108,10 +108,23 @@ def read_file(repo: Path, branch: DefaultBranch, path: str) -> BranchFile | None
 def fetch(repo: Path, remote: str, name: str) -> None:
     """Bring the remote's default branch into ``refs/remotes/REMOTE/NAME`` (best effort: a
     caller that cannot fetch still reads what the clone has, and says so when that is
-    nothing)."""
+    nothing).
+
+    A shallow clone (actions/checkout's default) gets the branch's tip only: without
+    ``--depth`` git would download the branch's whole history to read one file. A complete
+    clone is fetched without it, which would make it shallow.
+    """
+    depth = ["--depth=1"] if _is_shallow(repo) else []
     with contextlib.suppress(GitError):
-        gitio.git(repo, "fetch", "--quiet", "--no-tags", remote,
+        gitio.git(repo, "fetch", "--quiet", "--no-tags", *depth, remote,
                   f"+refs/heads/{name}:refs/remotes/{remote}/{name}")
+
+
+def _is_shallow(repo: Path) -> bool:
+    try:
+        return gitio.git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except GitError:
+        return False
 
 
 def _name_from_event(env: Mapping[str, str]) -> str | None:

@@ -2,7 +2,9 @@
 
 Flags override the ``load:`` section of the config key by key, so a CI step can reuse the
 repository's settings and change only, say, ``--url``. All checking of values happens here,
-before any process or container is started.
+before any process or container is started, including the trust boundary: a configured target
+that starts something takes its command, image, environment and allow_pickle from the default
+branch in a run whose code is not the default branch's (:mod:`mlgate.trust`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mlgate.load.slo import SLO, parse_slo
 from mlgate.load.targets import TargetSpec
 from mlgate.load.units import parse_duration
 from mlgate.resources import checks_dir
+from mlgate.trust import LOAD_TARGET_KEYS, check_unchanged
 
 DEFAULT_SLOS = ["error_rate<1%", "rate>=95%"]
 AUTO_PROCESS_RATE = 600  # req/s one generator process sustains comfortably
@@ -208,11 +211,14 @@ def _target(
         if spec.kind == "image" and spec.health is None:
             spec.health = "/"
     elif section:
+        assert config is not None  # a target section comes from a config
         source = where("target", None, False)
         primary = [k for k in ("command", "image", "serve") if k in section]
         if len(primary) > 1 or (not primary and "url" not in section):
             raise InputError("target needs exactly one of url, command, image, serve", source)
         kind = primary[0] if primary else "url"
+        if kind != "url":  # it starts a process or container: nothing is started before this
+            check_unchanged(config, LOAD_TARGET_KEYS)
         spec = TargetSpec(kind=kind, source=source, cwd=root)
         spec.url = section.get("url")
         spec.command = section.get("command") if kind == "command" else None

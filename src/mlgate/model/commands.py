@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--allow-pickle-from-pr",
         action="store_true",
-        help="in a pull_request run, also allow pickles changed by the pull request",
+        help="in a run whose code is not the default branch's (pull requests, comments, "
+        "merge queues, other branches), also allow pickles the default branch does not hold",
     )
     p.add_argument("--config", help="mlgate.yaml (default: ./mlgate.yaml when it exists)")
     p.add_argument("--seed", type=int, help="bootstrap seed (default 0)")

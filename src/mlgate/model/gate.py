@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model import data as mdata
 from mlgate.model.champion import ChampionSource, resolve_champion
@@ -32,6 +33,7 @@ from mlgate.model.metrics import (
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
+from mlgate.trust import MODEL_KEYS, check_unchanged
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
 
@@ -57,7 +59,10 @@ class GateInputs:
     project: str | None = None
     results_dir: Path | None = None
     where: str = "mlgate gate-model"
-    config: Path | None = None  # the mlgate.yaml read, recorded as an input
+    # The config the loading settings came from, and which of its trust-widening keys were
+    # used (not overridden by flags): checked against the default branch before any load.
+    config: Config | None = None
+    trust_keys: tuple[str, ...] = MODEL_KEYS
 
 
 @dataclass
@@ -117,7 +122,7 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     }
     result.summary = _summary(result, candidate, champion, len(target.y))
     result.inputs = gate_inputs(inputs, policy, source)
-    result.meta = run_meta(inputs.config.parent if inputs.config else inputs.data.parent)
+    result.meta = run_meta(inputs.config.path.parent if inputs.config else inputs.data.parent)
     if inputs.results_dir is not None:
         inputs.results_dir.mkdir(parents=True, exist_ok=True)
         evidence = inputs.results_dir / "model-metrics.json"
@@ -147,11 +152,13 @@ def gate_inputs(
     if champion is not None:
         found["champion"] = champion.evidence or file_input(champion.path)
     if inputs.config is not None:
-        found["config"] = file_input(inputs.config)
+        found["config"] = file_input(inputs.config.path)
     return found
 
 
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:
+    if inputs.config is not None:
+        check_unchanged(inputs.config, inputs.trust_keys)
     return load_model(
         path,
         inputs.allow_pickle,

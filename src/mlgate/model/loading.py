@@ -2,8 +2,10 @@
 
 ``.skops`` files are loaded without pickle, and only when every type they contain is trusted by
 skops or listed in ``trusted_types``. Pickle and joblib files execute code when loaded, so they
-are refused unless the caller opts in with ``allow_pickle`` (and, in a pull-request run, are
-also refused when the pull request changed them; see :mod:`mlgate.model.prguard`).
+are refused unless the caller opts in with ``allow_pickle`` (and, in a run whose code is not the
+default branch's, are also refused unless the default branch holds them; see
+:mod:`mlgate.model.prguard`). Callers that take ``allow_pickle`` or ``trusted_types`` from
+mlgate.yaml check them against the default branch first (:func:`mlgate.trust.check_unchanged`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.errors import InputError
-from mlgate.model.prguard import check_pickle_not_changed_by_pr, pr_opt_in_from_env
+from mlgate.model.prguard import check_pickle_from_default_branch, pr_opt_in_from_env
 
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -30,8 +32,8 @@ def load_model(
 
     ``trusted_types`` lists fully qualified type names (as reported by
     ``skops.io.get_untrusted_types``) that the user has reviewed and accepts in ``.skops`` files.
-    ``allow_pickle_from_pr`` (or ``MLGATE_ALLOW_PICKLE_FROM_PR=1``) additionally allows a
-    pickle that the running pull request changed.
+    ``allow_pickle_from_pr`` (or ``MLGATE_ALLOW_PICKLE_FROM_PR=1``) additionally allows, in a
+    run whose code is not the default branch's, a pickle the default branch does not hold.
     """
     path = Path(path)
     if not path.exists():
@@ -50,7 +52,7 @@ def load_model(
                 path,
             )
         if not (allow_pickle_from_pr or pr_opt_in_from_env()):
-            check_pickle_not_changed_by_pr(path)
+            check_pickle_from_default_branch(path)
         return _load_pickle(path)
     raise InputError(
         f"unknown model file type {suffix or '(no suffix)'!r}; expected .skops "

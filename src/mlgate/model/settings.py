@@ -13,6 +13,7 @@ from typing import Any
 from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model.gate import GateInputs
+from mlgate.trust import MODEL_KEYS
 
 
 def inputs_from_config(
@@ -44,6 +45,9 @@ def inputs_from_config(
     if flag("predictions") and not flag("model"):
         model = None
     seed = flag("seed")
+    # --allow-pickle (in the workflow file) replaces model.allow_pickle; the rest have no flag.
+    trust_keys = tuple(k for k in MODEL_KEYS
+                       if not (k == "model.allow_pickle" and flag("allow_pickle")))
     return GateInputs(
         data=data,
         target=str(target),
@@ -62,7 +66,8 @@ def inputs_from_config(
         project=config.project if config else None,
         results_dir=results_dir,
         where=where,
-        config=config.path if config else None,
+        config=config,
+        trust_keys=trust_keys,
     )
 
 

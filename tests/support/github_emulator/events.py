@@ -27,6 +27,10 @@ WANTED: dict[str, tuple[str, str | None]] = {
     "issue_comment.created": ("issue_comment", "created"),
     "deployment.created": ("deployment", "created"),
     "deployment_review.requested": ("deployment_review", "requested"),
+    # Events whose runs are untrusted (their code is not the default branch's): mlgate.trust.
+    "merge_group.checks_requested": ("merge_group", "checks_requested"),
+    "workflow_run.completed": ("workflow_run", "completed"),
+    "pull_request_review.submitted": ("pull_request_review", "submitted"),
 }
 
 
