@@ -203,16 +203,17 @@ def test_deep_json_github_event_payload(tmp_path: Path, clean_github_env: None,
 
 @pytest.mark.timeout(30)
 def test_deep_event_payload_in_a_pickle_pr_check(example: Path) -> None:
-    """gate-model reads the PR's base/head from the payload before unpickling: fail closed."""
+    """gate-model reads the run's event (is it untrusted? which base and head?) before
+    unpickling: a payload it cannot read stops it, exit 2."""
     event = example / "event.json"
     event.write_text(deep_json_objects())
     (example / "model.joblib").write_bytes(b"never unpickled")
     res = run_mlgate(["gate-model", "--model", "model.joblib", "--allow-pickle", "--data",
                       "data/holdout.csv", "--target", "churned"], cwd=example,
-                     env={"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-                          "MLGATE_ALLOW_PICKLE_FROM_PR": None})
-    assert_refused(res, event)
-    assert "refusing to unpickle" in res.error_line
+                     env={"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+                          "GITHUB_EVENT_PATH": str(event), "MLGATE_ALLOW_PICKLE_FROM_PR": None})
+    assert_refused(res, "GITHUB_EVENT_PATH")  # the run's event cannot be read: nothing loads
+    assert str(event) in res.error_line and "nested deeper than 64 levels" in res.error_line
 
 
 def test_deep_request_body_is_a_bad_request() -> None:

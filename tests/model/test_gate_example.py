@@ -122,7 +122,7 @@ def test_champion_from_the_ledger_production_stage(
         "production": {"promotes_from": None, "gates": [], "approvals": {"min": 0}}
     }
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    commit_all(churn_repo, "ledger policy for the test")
+    commit_all(churn_repo, "ledger policy for the test", push=True)  # policies come from main
     registered = run_mlgate(["register", "--version", "v1.0.0", "--no-push"], cwd=churn_repo)
     assert registered.code == 0, registered.stderr + registered.stdout
     promoted = run_mlgate(

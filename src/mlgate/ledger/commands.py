@@ -169,8 +169,8 @@ def _register(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.policy import repo_config_path
     from mlgate.report.json_report import read_json
 
+    results = [r for f in args.evidence for r in read_json(f)]  # bad evidence first
     repo, in_force, push = _write_context(args)
-    results = [r for f in args.evidence for r in read_json(f)]
     config_path = repo_config_path(Path(args.repo), args.config)
     results_dir = load_config(config_path).results_dir if config_path else None
     req = RegisterRequest(
