@@ -36,7 +36,20 @@ def make_repo(workdir: Path) -> Path:
     for key, value in (("user.name", "mlgate demo"), ("user.email", "demo@example.com")):
         sh("git", "config", key, value, cwd=repo)
     sh("git", "remote", "add", "origin", str(origin), cwd=repo)
+    use_local_approvals(repo / "mlgate.yaml")
     return repo
+
+
+def use_local_approvals(config: Path) -> None:
+    """The example's policy takes production approvals from GitHub environment reviews; with
+    no GitHub here, the demo's copy takes them from `--approved-by` (the same approvers)."""
+    text = config.read_text(encoding="utf-8")
+    github = "source: github                 # read from the run's environment reviews, nothing else"
+    if github not in text:
+        raise SystemExit("demo: examples/churn/mlgate.yaml no longer has the expected approvals")
+    config.write_text(text.replace(github, "source: local                  # demo: --approved-by"),
+                      encoding="utf-8")
+    print("demo: production approvals come from --approved-by here (GitHub reviews in CI)")
 
 
 def print_summary(results_dir: Path) -> None:

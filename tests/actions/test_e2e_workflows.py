@@ -112,8 +112,8 @@ def test_release_without_approval_never_reaches_production(
 @pytest.mark.slow
 def test_release_skips_production_when_staging_fails(
         churn_repo: Path, github_emulator, setup_from_checkout) -> None:
-    """Without the gates' evidence, staging's policy refuses the version; production never
-    starts (needs)."""
+    """Without the gates' evidence no version is registered (staging, the first stage, requires
+    them, so none is left stranded), and neither stage starts (needs)."""
     head = git("rev-parse", "HEAD", cwd=churn_repo)
     release = Runner(churn_repo, github={
         "sha": head, "event_name": "push", "run_id": "404", "api_url": github_emulator.url,
@@ -123,9 +123,11 @@ def test_release_skips_production_when_staging_fails(
     jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
                                 {"model": "churn", "artifact": "models/candidate.skops",
                                  "gates": False})
-    assert jobs["register"].outcome == "success", explain(release)
-    assert jobs["staging"].outcome == "failure"
+    assert jobs["register"].outcome == "failure", explain(release)
+    assert "staging (the first stage) requires data, model" in explain(release)
+    assert jobs["staging"].outcome == "skipped"
     assert jobs["production"].outcome == "skipped"
+    assert "churn@" not in git("tag", "--list", cwd=churn_repo)
 
 
 @pytest.mark.slow

@@ -347,8 +347,8 @@ def test_a_config_missing_on_the_default_branch_compares_with_defaults(pr: PullR
 
 def test_the_ledger_section_can_be_checked_by_the_ledger(pr: PullRequest) -> None:
     # The PR lowers production's approvals from one reviewer to none.
-    pr.change(lambda text: text.replace("approvals: {min: 1, approvers: [alice, bob]",
-                                        "approvals: {min: 0, approvers: [alice, bob]"))
+    pr.change(lambda text: text.replace("min: 1\n        approvers: [alice, bob]",
+                                        "min: 0\n        approvers: [alice, bob]"))
     config = load_config(pr.repo / "mlgate.yaml")
     with pytest.raises(InputError) as refused:
         check_unchanged(config, LEDGER_KEYS, env=pr.api_env("workflow_run"))

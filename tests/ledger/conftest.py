@@ -15,7 +15,7 @@ import pytest
 from mlgate.report.json_report import write_json
 from mlgate.result import CheckResult, GateResult, Status
 from tests.support.cli import CliResult, run_mlgate
-from tests.support.repos import git
+from tests.support.repos import git, use_local_approvals
 
 GTO = Path(sys.executable).parent / "gto"
 
@@ -25,6 +25,7 @@ def repo(churn_repo: Path, clean_github_env: None, monkeypatch: pytest.MonkeyPat
     """The example repo (committed candidate, bare origin) with a neutral environment."""
     for name in ("GITHUB_ACTOR", "GITHUB_RUN_ID", "GITHUB_REPOSITORY", "GITHUB_SERVER_URL"):
         monkeypatch.delenv(name, raising=False)
+    use_local_approvals(churn_repo)
     return churn_repo
 
 

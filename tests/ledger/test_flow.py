@@ -180,7 +180,12 @@ def test_rollback_is_a_new_assignment(repo: Path, evidence: list[Path]) -> None:
     assert gto_show(repo)["churn"]["stage"]["production"] == v2
     before = tags(repo)
 
+    # only the policy's rollback.actors may roll production back
     out = ml(repo, "rollback", "--stage", "production", "--reason", "p95 latency doubled")
+    assert out.code == 1 and "Test User may not roll back production" in out.stdout
+    assert tags(repo) == before
+    out = ml(repo, "rollback", "--stage", "production", "--reason", "p95 latency doubled",
+             "--actor", "release-bot")
     assert out.code == 0, out.stderr
     after = tags(repo)
     assert set(before) < set(after)  # nothing deleted, two tags added
@@ -198,7 +203,8 @@ def test_rollback_is_a_new_assignment(repo: Path, evidence: list[Path]) -> None:
     refs = remote_refs(repo)
     assert "refs/tags/churn#production!#5" in refs and "refs/tags/churn#production#6" in refs
     # no earlier version left: a clear refusal
-    again = ml(repo, "rollback", "--stage", "production", "--reason", "again")
+    again = ml(repo, "rollback", "--stage", "production", "--reason", "again",
+               "--actor", "alice")
     assert again.code == 2 and "no previous version" in again.error_line
     # a new promotion of v2 after the fix works and is current again
     assert ml(repo, "promote", "--version", v2, "--to", "production",

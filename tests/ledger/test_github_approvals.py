@@ -11,9 +11,7 @@ import pytest
 
 from tests.ledger.conftest import ml, record, register_and_stage, tags
 from tests.support.github_emulator import GitHubEmulator
-from tests.support.repos import commit_all
-
-LOCAL = "approvals: {min: 1, approvers: [alice, bob], source: local, self_approval: false}"
+from tests.support.repos import LOCAL_APPROVALS, commit_all
 
 
 @pytest.fixture
@@ -24,8 +22,7 @@ def staged(repo: Path, evidence: list[Path]) -> Path:
 
 def take_approvals_from(repo: Path, source: str) -> None:
     """The team merges a policy whose production approvals come from ``source``."""
-    text = (repo / "mlgate.yaml").read_text().replace(
-        LOCAL, f"approvals: {{min: 1, source: {source}, self_approval: false}}")
+    text = (repo / "mlgate.yaml").read_text().replace(LOCAL_APPROVALS, f"source: {source}")
     (repo / "mlgate.yaml").write_text(text)
     commit_all(repo, f"production approvals from {source}", push=True)
 

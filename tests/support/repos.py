@@ -69,3 +69,17 @@ def train_candidate(repo: Path, out: Path, fraction: float = 1.0, seed: int = 0)
     out.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(model, out)
     return out
+
+
+GITHUB_APPROVALS = "source: github                 # read from the run's environment reviews, nothing else"
+LOCAL_APPROVALS = "source: local                  # outside GitHub: --approved-by"
+
+
+def use_local_approvals(repo: Path) -> None:
+    """Outside GitHub, production approvals come from ``--approved-by``: merge that policy
+    (the example's own asks for GitHub environment reviews)."""
+    config = repo / "mlgate.yaml"
+    text = config.read_text()
+    assert GITHUB_APPROVALS in text, "the example's production approvals changed"
+    config.write_text(text.replace(GITHUB_APPROVALS, LOCAL_APPROVALS))
+    commit_all(repo, "production approvals from --approved-by (no GitHub here)", push=True)
