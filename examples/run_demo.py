@@ -44,7 +44,7 @@ def use_local_approvals(config: Path) -> None:
     """The example's policy takes production approvals from GitHub environment reviews; with
     no GitHub here, the demo's copy takes them from `--approved-by` (the same approvers)."""
     text = config.read_text(encoding="utf-8")
-    github = "source: github                 # read from the run's environment reviews, nothing else"
+    github = "source: github                 # the run's environment reviews only"
     if github not in text:
         raise SystemExit("demo: examples/churn/mlgate.yaml no longer has the expected approvals")
     config.write_text(text.replace(github, "source: local                  # demo: --approved-by"),

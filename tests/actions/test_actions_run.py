@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.actions.harness import ROOT, Runner
-from tests.support.repos import git
+from tests.support.repos import git, use_local_approvals
 
 ACTIONS = ROOT / "actions"
 
@@ -90,6 +90,7 @@ def test_load_test_green_and_red(runner: Runner) -> None:
 
 
 def test_register_and_promote(runner: Runner, churn_repo: Path) -> None:
+    use_local_approvals(churn_repo)  # no GitHub environment reviews in this test
     for gate in ("validate-data", "gate-model"):
         assert runner.run_action(ACTIONS / gate).ok, explain(runner)
     run = runner.run_action(ACTIONS / "register", {"name": "churn", "bump": "patch"})
@@ -105,6 +106,10 @@ def test_register_and_promote(runner: Runner, churn_repo: Path) -> None:
     run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "production"})
     assert not run.ok
     assert run.outputs["status"] == "fail"
+    run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "production",
+                                                  "approvals": "github"})
+    assert not run.ok and run.outputs["status"] == "error"  # the policy says local
+    assert "takes approvals from 'local' only" in explain(runner)
     run = runner.run_action(ACTIONS / "promote", {"version": "v0.0.1", "to": "production",
                                                   "approvals": "local",
                                                   "approved-by": "alice"})

@@ -71,7 +71,7 @@ def train_candidate(repo: Path, out: Path, fraction: float = 1.0, seed: int = 0)
     return out
 
 
-GITHUB_APPROVALS = "source: github                 # read from the run's environment reviews, nothing else"
+GITHUB_APPROVALS = "source: github                 # the run's environment reviews only"
 LOCAL_APPROVALS = "source: local                  # outside GitHub: --approved-by"
 
 
