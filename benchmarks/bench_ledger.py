@@ -128,7 +128,8 @@ def build_repo(path: Path, artifacts: int, tags_per_artifact: int) -> int:
             else:
                 approvals = [{"login": "alice", "state": "approved",
                               "time": _iso(max(clock - 1, staged_at.get(v, clock))),
-                              "source": "local", "comment": "", "url": ""}]
+                              "source": "local", "comment": "", "url": "",
+                              "subject": f"{name}@v1.{v}.0 to production"}]
             note, evidence = _entry({"event": "assign", "checks": [], "approvals": approvals})
             notes[shas[v]][tag] = note
             rec = {"event": "assign", "name": name, "version": f"v1.{v}.0", "stage": stage,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -271,3 +272,38 @@ def test_summary_printed_outside_actions(tmp_path: Path, clean_github_env: None)
     out = run_mlgate(["report", "--results", results(tmp_path, failing=1), "--summary"])
     assert out.code == 1
     assert "## ❌ mlgate: model: fail" in out.stdout
+
+
+@pytest.mark.parametrize("change", [
+    lambda g: g.update(gate={"x": 1}),
+    lambda g: g["checks"][0].update(status="maybe"),
+    lambda g: g["checks"][0].update(name=["a", "list"]),
+    lambda g: g.update(tables=[{"title": 3, "columns": [], "rows": []}]),
+])
+def test_a_report_of_the_wrong_shape_is_bad_input(tmp_path: Path, change: Any) -> None:
+    """Reports come from anywhere (--results, --evidence): a wrong shape is exit 2, not a crash."""
+    path = results(tmp_path)
+    doc = json.loads(path.read_text())
+    change(doc["gates"][0])
+    path.write_text(json.dumps(doc))
+    out = run_mlgate(["report", "--results", str(path), "--summary"])
+    assert out.code == 2, out.stderr
+    assert out.error_line.startswith(f"mlgate: error: {path}: malformed mlgate report: ")
+
+
+@pytest.mark.parametrize("field", ["number", "pull_request.number"])
+def test_an_event_payload_number_that_is_not_one(tmp_path: Path, github_emulator: GitHubEmulator,
+                                                 field: str) -> None:
+    payload = json.loads((EVENTS / "pull_request.synchronize.json").read_text())
+    if field == "number":
+        payload["number"], payload["pull_request"]["number"] = "abc", None
+    else:
+        payload["pull_request"]["number"] = "12; rm -rf /"
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload))
+    out = run_mlgate(["report", "--results", str(results(tmp_path)), "--pr-comment"],
+                     env=github_emulator.env(GITHUB_EVENT_NAME="pull_request",
+                                             GITHUB_EVENT_PATH=str(event)))
+    assert out.code == 2, out.stderr
+    assert out.error_line.startswith(
+        f"mlgate: error: GITHUB_EVENT_PATH: event payload field {field}: expected a number")

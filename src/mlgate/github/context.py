@@ -91,12 +91,12 @@ class GitHubContext:
     def pr_number(self) -> int | None:
         """The pull request this run is about: pull_request events, or a comment on a PR."""
         if self.pull_request.get("number"):
-            return int(self.pull_request["number"])
+            return _number(self.pull_request["number"], "pull_request.number")
         if self.event_name.startswith("pull_request") and self.event.get("number"):
-            return int(self.event["number"])
+            return _number(self.event["number"], "number")
         issue = self.event.get("issue")
         if isinstance(issue, dict) and issue.get("pull_request") and issue.get("number"):
-            return int(issue["number"])
+            return _number(issue["number"], "issue.number")
         return None
 
     @property
@@ -105,7 +105,9 @@ class GitHubContext:
         if self.pr_number is not None:
             return self.pr_number
         issue = self.event.get("issue")
-        return int(issue["number"]) if isinstance(issue, dict) and issue.get("number") else None
+        if isinstance(issue, dict) and issue.get("number"):
+            return _number(issue["number"], "issue.number")
+        return None
 
     @property
     def head_sha(self) -> str:
@@ -143,7 +145,7 @@ class GitHubContext:
     def deployment_id(self) -> int | None:
         deployment = self.event.get("deployment")
         if isinstance(deployment, dict) and deployment.get("id"):
-            return int(deployment["id"])
+            return _number(deployment["id"], "deployment.id")
         return None
 
     @property
@@ -151,7 +153,7 @@ class GitHubContext:
         """The run waiting for review (deployment_review), else this run."""
         run = self.event.get("workflow_run")
         if isinstance(run, dict) and run.get("id"):
-            return int(run["id"])
+            return _number(run["id"], "workflow_run.id")
         return self.run_id
 
     @property
@@ -164,6 +166,18 @@ class GitHubContext:
         """workflow_dispatch inputs (empty for other events)."""
         inputs = self.event.get("inputs")
         return dict(inputs) if isinstance(inputs, dict) else {}
+
+
+def _number(value: Any, field: str) -> int:
+    """A number from the event payload; a payload that says otherwise is bad input (exit 2),
+    never a crash."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    text = repr(value)
+    raise InputError(f"event payload field {field}: expected a number, got "
+                     f"{text if len(text) <= 40 else text[:37] + '...'}", "GITHUB_EVENT_PATH")
 
 
 def _read_event(path: Path) -> dict[str, Any]:

@@ -8,7 +8,6 @@ the policy digest. Full gate reports live in git notes (see :mod:`mlgate.ledger.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlgate.errors import InputError
+from mlgate.resources import schema_problem
 
 FORMAT = "mlgate.ledger/v1"
 
@@ -81,32 +81,6 @@ def read_record(message: str | None) -> tuple[dict[str, Any] | None, str | None]
     if problem is not None:
         return None, f"the ledger record does not match its schema: {problem}"
     return doc, None
-
-
-def schema_problem(doc: Any, schema_name: str) -> str | None:
-    """Why ``doc`` does not validate against a shipped draft-07 schema (None when it does).
-
-    The schemas are compiled once with fastjsonschema: validating 10,000 records must cost
-    milliseconds, not the seconds a generic validator takes.
-    """
-    import fastjsonschema
-
-    try:
-        _validator(schema_name)(doc)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        return str(exc.message)[:300]
-    except RecursionError:
-        return "the document nests too deeply"
-    return None
-
-
-@functools.cache
-def _validator(schema_name: str) -> Any:
-    import fastjsonschema
-
-    from mlgate.resources import load_schema
-
-    return fastjsonschema.compile(load_schema(schema_name))
 
 
 def canonical_digest(doc: Any) -> str:

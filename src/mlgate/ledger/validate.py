@@ -52,9 +52,10 @@ from mlgate.ledger.policy import (
     rollback_check,
 )
 from mlgate.ledger.policy_source import on_default_branch, policy_from_bytes
-from mlgate.ledger.record import canonical_digest, read_record, schema_problem
+from mlgate.ledger.record import canonical_digest, read_record
 from mlgate.ledger.state import ArtifactIndex, Index, StageRef, TagRef, load_index
 from mlgate.ledger.tags import parse_tag, stage_tag, version_tag
+from mlgate.resources import schema_problem
 from mlgate.result import CheckResult, Status
 
 NOTES_REF = gitio.NOTES_REF

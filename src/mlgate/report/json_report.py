@@ -9,6 +9,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.bounded import loads_json
 from mlgate.errors import InputError
+from mlgate.resources import schema_problem
 from mlgate.result import GateResult, Status
 
 FORMAT = "mlgate.report/v1"
@@ -48,6 +49,9 @@ def read_json(path: str | Path) -> list[GateResult]:
         raise InputError(f"not a readable JSON report: {exc.message}", source) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(f"not an mlgate report (expected format {FORMAT!r})", source)
+    problem = schema_problem(doc, "report.schema.json")
+    if problem is not None:
+        raise InputError(f"malformed mlgate report: {problem}", source)
     try:
         return [GateResult.from_dict(g) for g in doc["gates"]]
     except (KeyError, TypeError, ValueError) as exc:
