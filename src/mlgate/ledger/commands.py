@@ -133,12 +133,16 @@ def _write_context(args: argparse.Namespace) -> tuple[Path, PolicyInForce, bool]
     return repo, in_force, push
 
 
-def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig]:
-    """The context of a read command, after ``--fetch`` when asked."""
+def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig, dict[str, LedgerConfig]]:
+    """The context of a read command, after ``--fetch`` when asked: the repository, the work
+    tree's ledger settings, and those settings by git blob id (the reader then need not parse
+    the same file again when a tag recorded it as its policy)."""
     from mlgate.ledger.policy import LedgerConfig
+    from mlgate.ledger.policy_source import blob_id
 
-    repo, _, work = _work_tree(args)
+    repo, path, work = _work_tree(args)
     lc = work or LedgerConfig()
+    known = {blob_id(path.read_bytes()): lc} if path is not None and work is not None else {}
     if args.fetch:
         from mlgate.ledger.gitio import remote_exists
         from mlgate.ledger.publish import sync
@@ -146,7 +150,7 @@ def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig]:
         if not remote_exists(repo, lc.remote):
             raise InputError(f"remote {lc.remote!r} does not exist", "--fetch")
         sync(repo, lc.remote)
-    return repo, lc
+    return repo, lc, known
 
 
 def _name(args: argparse.Namespace, lc: LedgerConfig) -> str:
@@ -216,19 +220,19 @@ def _rollback(args: argparse.Namespace) -> GateResult:
 def _status(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import status
 
-    repo, lc = _read_context(args)
-    return status(repo, args.name, list(lc.stages), lc.remote)
+    repo, lc, known = _read_context(args)
+    return status(repo, args.name, list(lc.stages), lc.remote, known)
 
 
 def _history(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import history
 
-    repo, lc = _read_context(args)
-    return history(repo, args.name, lc.remote)
+    repo, lc, known = _read_context(args)
+    return history(repo, args.name, lc.remote, known)
 
 
 def _verify(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.verify import verify
 
-    repo, lc = _read_context(args)
-    return verify(repo, args.target, lc.remote)
+    repo, lc, known = _read_context(args)
+    return verify(repo, args.target, lc.remote, known)

@@ -9,6 +9,7 @@ exact blob again and confirms that the commit is on the default branch.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,12 @@ def ensure_work_tree_agrees(work_tree: LedgerConfig | None, in_force: PolicyInFo
         f"{where} (and push it) first, or undo it",
         work_tree.where,
     )
+
+
+def blob_id(content: bytes) -> str:
+    """The git (SHA-1) object id of a file's bytes, as ``git hash-object`` computes it."""
+    header = b"blob %d\0" % len(content)
+    return hashlib.sha1(header + content, usedforsecurity=False).hexdigest()
 
 
 def on_default_branch(repo: Path, branch: DefaultBranch, commit: str) -> bool:

@@ -14,7 +14,14 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
-from mlgate.ledger.tags import ASSIGN, DEREGISTER, REGISTER, UNASSIGN, SemVer, parse_tag
+from mlgate.ledger.tags import (
+    ASSIGN,
+    DEREGISTER,
+    REGISTER,
+    UNASSIGN,
+    parse_tag,
+    version_key,
+)
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,11 @@ class ArtifactIndex:
         return max((s.counter for s in self.stage_refs), default=0)
 
     def versions_sorted(self) -> list[str]:
-        return sorted(self.versions, key=SemVer.parse)
+        return sorted(self.versions, key=version_key)
 
     def latest_name(self) -> str | None:
         """The highest version *name* (for bumping: names must not collide, valid or not)."""
-        return str(max(SemVer.parse(v) for v in self.versions)) if self.versions else None
+        return max(self.versions, key=version_key) if self.versions else None
 
     def stages(self) -> list[str]:
         seen: dict[str, None] = {}

@@ -73,10 +73,13 @@ class SemVer:
         return SemVer(self.major, self.minor, self.patch + 1)
 
     def _key(self) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-        pre = tuple(
-            (0, int(p)) if p.isdigit() else (1, p) for p in self.pre.split(".") if p
-        )
-        return (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
+        key = _KEYS.get(self)
+        if key is None:
+            pre = tuple(
+                (0, int(p)) if p.isdigit() else (1, p) for p in self.pre.split(".") if p
+            )
+            key = _KEYS[self] = (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
+        return key
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, SemVer):
@@ -93,6 +96,13 @@ class SemVer:
 
 
 _PARSED: dict[str, SemVer] = {}
+_KEYS: dict[SemVer, tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]] = {}
+
+
+def version_key(text: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key of a version string (semver precedence), cached: sorting thousands of version
+    names must not re-parse them."""
+    return SemVer.parse(text)._key()
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,8 @@ class Ledger:
     process open and saves the digest cache on exit)."""
 
     def __init__(self, repo: Path, index: Index | None = None, remote: str = "origin",
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None,
+                 parsed: dict[str, LedgerConfig] | None = None) -> None:
         self.repo = repo
         self.index = index if index is not None else load_index(repo)
         self.remote = remote
@@ -139,6 +140,7 @@ class Ledger:
         self._notes: dict[str, str] | None = None
         self._branch: DefaultBranch | str | None = None
         self._policies: dict[tuple[str, str, str], LedgerConfig | str] = {}
+        self._parsed = dict(parsed or {})  # blob id -> its ledger section, already validated
         self._ancestor: dict[str, bool] = {}
         self._authors: dict[str, set[str]] = {}
         self._depth = 0
@@ -210,6 +212,19 @@ class Ledger:
             view.version, view.entry = entry.version, entry
             return view
         return view
+
+    def prefetch(self, names: list[str], per_stage: int = 2) -> None:
+        """Read ahead, in one exchange with git, the tag objects ``status`` will look at first:
+        each artifact's newest versions and the newest events of each of its stages."""
+        oids: list[str] = []
+        for name in names:
+            state = self.index.artifacts.get(name)
+            if state is None:
+                continue
+            oids += [state.versions[v].oid for v in state.versions_sorted()[-per_stage:]]
+            for stage in state.stages():
+                oids += [s.ref.oid for s in state.stage_events(stage)[-per_stage:]]
+        self.objects.prefetch(oids)
 
     def latest_version(self, name: str) -> tuple[str | None, list[Entry]]:
         """The highest valid, not deregistered version, and the invalid ones above it."""
@@ -657,13 +672,16 @@ class Ledger:
         if not self._ancestor[commit]:
             return (f"the recorded policy comes from {commit[:12]}, which is not on the default "
                     f"branch ({branch.name}); rules from other branches do not count")
-        got = self.objects.read(blob)
-        if got is None or got[1] != "blob":
-            return f"the recorded policy blob {blob[:12]} is missing"
-        try:
-            config = policy_from_bytes(got[2], f"{branch.name}:{path}@{commit[:12]}")
-        except InputError as exc:
-            return f"the recorded policy does not load ({exc.one_line()})"
+        config = self._parsed.get(blob)
+        if config is None:
+            got = self.objects.read(blob)
+            if got is None or got[1] != "blob":
+                return f"the recorded policy blob {blob[:12]} is missing"
+            try:
+                config = policy_from_bytes(got[2], f"{branch.name}:{path}@{commit[:12]}")
+            except InputError as exc:
+                return f"the recorded policy does not load ({exc.one_line()})"
+            self._parsed[blob] = config
         if digest is not None and digest != config.digest:
             return "the recorded policy digest does not match its blob"
         return config
@@ -677,18 +695,25 @@ class Ledger:
         return self._branch
 
     def _blob_sha256(self, commit: str, path: str) -> str | None:
-        """sha256 of ``path`` at ``commit`` (cached by blob id), None when absent."""
-        found = self.objects.info(f"{commit}:{path}")
-        if found is None or found[1] != "blob":
-            return None
-        cached = self.cache.get("blob", found[0])
+        """sha256 of ``path`` at ``commit``, None when absent. Cached by ``commit:path`` (a
+        commit id fixes its tree, so this names content as surely as a blob id) and by blob
+        id (the same model in many commits is hashed once)."""
+        spec = f"{commit}:{path}"
+        cached = self.cache.get("path", spec)
         if isinstance(cached, str):
             return cached
-        digest = self.objects.sha256(found[0])
-        if digest is None:
+        found = self.objects.info(spec)
+        if found is None or found[1] != "blob":
             return None
-        self.cache.put("blob", found[0], digest[1])
-        return digest[1]
+        digest = self.cache.get("blob", found[0])
+        if not isinstance(digest, str):
+            computed = self.objects.sha256(found[0])
+            if computed is None:
+                return None
+            digest = computed[1]
+            self.cache.put("blob", found[0], digest)
+        self.cache.put("path", spec, digest)
+        return digest
 
     def _note(self, commit: str) -> dict[str, Any] | None:
         oid = self._notes_index().get(commit)

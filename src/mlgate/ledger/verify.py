@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlgate.errors import InputError
+from mlgate.ledger.policy import LedgerConfig
 from mlgate.ledger.tags import parse_tag
 from mlgate.ledger.validate import Entry, Ledger
 from mlgate.result import CheckResult, GateResult
 
 
-def verify(repo: Path, target: str, remote: str = "origin") -> GateResult:
-    with Ledger(repo, remote=remote) as ledger:
+def verify(repo: Path, target: str, remote: str = "origin",
+           parsed: dict[str, LedgerConfig] | None = None) -> GateResult:
+    with Ledger(repo, remote=remote, parsed=parsed) as ledger:
         entry = resolve(ledger, target)
         result = GateResult(gate="verify", summary=f"verify {entry.tag}")
         result.checks.extend(entry.checks)

@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlgate.ledger.policy import LedgerConfig
 from mlgate.ledger.tags import SemVer
 from mlgate.ledger.validate import Entry, Ledger
 from mlgate.result import CheckResult, GateResult, Status, Table
 
 
-def status(repo: Path, name: str | None, stage_order: list[str],
-           remote: str = "origin") -> GateResult:
-    with Ledger(repo, remote=remote) as ledger:
+def status(repo: Path, name: str | None, stage_order: list[str], remote: str = "origin",
+           parsed: dict[str, LedgerConfig] | None = None) -> GateResult:
+    with Ledger(repo, remote=remote, parsed=parsed) as ledger:
         names = [name] if name else sorted(ledger.index.artifacts)
         if name:
             ledger.artifact(name)
@@ -27,6 +28,7 @@ def status(repo: Path, name: str | None, stage_order: list[str],
             for s in ledger.index.artifacts[n].stages():
                 if s not in stages:
                     stages.append(s)
+        ledger.prefetch(names)
         rows: list[list[Any]] = []
         data: dict[str, Any] = {}
         ignored: list[Entry] = []
@@ -67,8 +69,9 @@ def status(repo: Path, name: str | None, stage_order: list[str],
     return result
 
 
-def history(repo: Path, name: str | None, remote: str = "origin") -> GateResult:
-    with Ledger(repo, remote=remote) as ledger:
+def history(repo: Path, name: str | None, remote: str = "origin",
+            parsed: dict[str, LedgerConfig] | None = None) -> GateResult:
+    with Ledger(repo, remote=remote, parsed=parsed) as ledger:
         names = [name] if name else sorted(ledger.index.artifacts)
         if name:
             ledger.artifact(name)
