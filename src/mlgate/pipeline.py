@@ -71,7 +71,7 @@ def run_pipeline(
 ) -> list[GateResult]:
     """Run the stages for ``event``; stop at the first gate that does not pass."""
     stages = registered_stages()
-    names = config.stages(event)
+    names = stages_to_run(config, event)
     unknown = [n for n in names if n not in stages]
     if unknown:
         raise InputError(
@@ -104,6 +104,23 @@ def run_pipeline(
         )
     write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
     return ctx.previous
+
+
+def stages_to_run(config: Config, event: str) -> list[str]:
+    """The configured stages; in a run whose code is not the default branch's, the default
+    branch's stages first and then any the run's config adds, so a pull request can add gates
+    to its own run but never drop one that main requires."""
+    from mlgate.trust import default_config, run_trust
+
+    names = config.stages(event)
+    trust = run_trust()
+    if not trust.untrusted:
+        return names
+    trusted = default_config(config, trust)
+    if trusted.raw is None:
+        return names
+    required = Config(Path(trusted.source), trusted.raw).stages(event)
+    return required + [n for n in names if n not in required]
 
 
 def write_reports(results_dir: Path, results: list[GateResult], title: str) -> None:

@@ -366,3 +366,16 @@ def test_a_trusted_run_never_runs_git(pr: PullRequest, monkeypatch: pytest.Monke
     check_unchanged(config, env={})
     with pytest.raises(InputError, match="not in a git checkout"):
         check_unchanged(config, env=pr.api_env())
+
+
+def test_a_pull_request_cannot_drop_a_gate_main_requires(pr: PullRequest) -> None:
+    """pipeline.pr without the model gate: in the PR's own run the model gate still runs,
+    because main requires it; outside Actions the config decides."""
+    pr.change(lambda text: text.replace("pr: [data, model, load]", "pr: [data]"))
+    out = pr.run("run", "--stage", "pr", env={**pr.env(), "GITHUB_OUTPUT": None})
+    ran = json.loads((pr.repo / ".mlgate" / "results" / "pr" / "report.json").read_text())
+    gates = [g["gate"] for g in ran["gates"]]
+    assert gates[:2] == ["data", "model"], (gates, out.stdout, out.stderr)
+    local = run_mlgate(["run", "--stage", "pr"], cwd=pr.repo)
+    ran = json.loads((pr.repo / ".mlgate" / "results" / "pr" / "report.json").read_text())
+    assert [g["gate"] for g in ran["gates"]] == ["data"], local.stdout

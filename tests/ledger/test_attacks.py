@@ -431,3 +431,54 @@ def test_champion_lookup_refuses_a_stage_with_only_invalid_entries(repo: Path) -
     git("notes", "--ref=mlgate", "add", "-f", "-F", str(repo.parent / "n.json"), head, cwd=repo)
     with pytest.raises(InputError, match="none is valid, so there is no trustworthy champion"):
         load_stage_artifact(repo, "churn", "production")
+
+
+ODD_VALUES: list[Any] = [None, 0, -1, 10**30, 1e308, "", " ", "x" * 5000, [], {}, True,
+                         "٣", "a\nb", "../../etc/passwd", "/abs/path", {"nested": [1, {"a": 2}]}]
+
+
+def test_no_tag_content_makes_any_command_crash(prod: Path) -> None:
+    """Every field of a real version and stage record, replaced by values of the wrong type or
+    shape, each in an artifact of its own: every command answers (exit 0 or 1), flags each
+    entry, and the honest artifact is untouched."""
+    head = git("rev-parse", "HEAD", cwd=prod)
+    templates = {"@v1.0.0": record(prod, "churn@v0.2.0"),
+                 "#production#1": record(prod, "churn#production#2")}
+    made: list[str] = []
+    for suffix, template in templates.items():
+        nested = [("artifact", "path"), ("artifact", "sha256"), ("approvals", 0),
+                  ("policy", "blob"), ("gates", "model")]
+        keys: list[tuple[Any, ...]] = [(k,) for k in template] + nested
+        for key in keys:
+            for odd in ODD_VALUES[::3] if len(key) > 1 else ODD_VALUES:
+                rec = json.loads(json.dumps(template))
+                target = rec
+                for part in key[:-1]:
+                    target = target.get(part) if isinstance(target, dict) else None
+                if not isinstance(target, dict | list) or (isinstance(target, list)
+                                                          and not target):
+                    continue  # this record has no such field
+                target[key[-1]] = odd
+                name = f"fz{len(made)}"
+                forge_tag(prod, f"{name}{suffix}", head, {**rec, "name": name})
+                made.append(f"{name}{suffix}")
+    # and a few whole-message shapes
+    for i, body in enumerate(["{", "{}", "[]", "null", '{"format": "mlgate.ledger/v1"}',
+                              json.dumps({"format": "mlgate.ledger/v1", "event": "register",
+                                          "version": "v1.0.0", "name": "x" * 300})]):
+        (prod.parent / "raw").write_text(f"summary\n\n{body}\n")
+        git("tag", "-a", "-F", str(prod.parent / "raw"), f"raw{i}@v1.0.0", head, cwd=prod)
+        made.append(f"raw{i}@v1.0.0")
+    assert len(made) > 150
+    for args in (["status"], ["history"]):
+        out = ml(prod, *args, "--json", str(prod.parent / "out.json"))
+        assert out.code in (0, 1), (args, out.stderr[-2000:])
+        assert "internal error" not in out.stderr
+    assert stages(prod) == {"staging": "v0.2.0", "production": "v0.1.0"}
+    history = json.loads((prod.parent / "out.json").read_text())["gates"][0]["data"]["events"]
+    judged = {e["tag"]: e["valid"] for e in history}
+    assert all(judged[t].startswith("no: ") for t in made), [t for t in made
+                                                             if judged[t] == "yes"]
+    for tag in made[::7]:
+        out = ml(prod, "verify", tag)
+        assert out.code in (1, 2) and "internal error" not in out.stderr, (tag, out.stderr)
