@@ -114,13 +114,22 @@ def stages_to_run(config: Config, event: str) -> list[str]:
 
     names = config.stages(event)
     trust = run_trust()
-    if not trust.untrusted:
-        return names
+    if not trust.untrusted or not _in_git_work_tree(config.root):
+        return names  # outside a clone there is no default branch to hold anything back
     trusted = default_config(config, trust)
     if trusted.raw is None:
         return names
     required = Config(Path(trusted.source), trusted.raw).stages(event)
     return required + [n for n in names if n not in required]
+
+
+def _in_git_work_tree(directory: Path) -> bool:
+    from mlgate.ledger import gitio
+
+    try:
+        return gitio.git(directory, "rev-parse", "--is-inside-work-tree").strip() == "true"
+    except (gitio.GitError, OSError):
+        return False
 
 
 def write_reports(results_dir: Path, results: list[GateResult], title: str) -> None:

@@ -1,0 +1,1 @@
+"""Signatures: SSH-signed ledger tags, keyless (Sigstore) ledger statements, signed model artifacts."""
