@@ -12,6 +12,7 @@ from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
+from mlgate.ledger.policy_source import config_path_in_repo
 from mlgate.ledger.record import sha256_hex
 from mlgate.ledger.validate import Ledger
 
@@ -31,15 +32,19 @@ class StageArtifact:
     ignored: list[str] = field(default_factory=list)
 
 
-def load_stage_artifact(repo: Path, name: str, stage: str,
-                        remote: str = "origin") -> StageArtifact | None:
+def load_stage_artifact(repo: Path, name: str, stage: str, remote: str = "origin",
+                        config: Path | None = None) -> StageArtifact | None:
     """The version valid entries put in ``stage`` (None when the stage never had one).
 
     A stage whose entries are all invalid is an InputError, not "no champion": silently
     falling back to an older champion file would let whoever broke the ledger weaken the gate.
     """
     repo = gitio.ensure_repo(Path(repo))
-    with Ledger(repo, remote=remote) as ledger:
+    try:
+        config_path = config_path_in_repo(repo, config)
+    except InputError:
+        config_path = "mlgate.yaml"  # a config outside the repository: the default place
+    with Ledger(repo, remote=remote, config_path=config_path) as ledger:
         if name not in ledger.index.artifacts:
             return None
         view = ledger.stage(name, stage)

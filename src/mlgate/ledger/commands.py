@@ -138,11 +138,12 @@ def _read_context(args: argparse.Namespace) -> tuple[Path, LedgerConfig, dict[st
     tree's ledger settings, and those settings by git blob id (the reader then need not parse
     the same file again when a tag recorded it as its policy)."""
     from mlgate.ledger.policy import LedgerConfig
-    from mlgate.ledger.policy_source import blob_id
+    from mlgate.ledger.policy_source import blob_id, config_path_in_repo
 
     repo, path, work = _work_tree(args)
     lc = work or LedgerConfig()
     known = {blob_id(path.read_bytes()): lc} if path is not None and work is not None else {}
+    lc.config_path = config_path_in_repo(repo, path)
     if args.fetch:
         from mlgate.ledger.gitio import remote_exists
         from mlgate.ledger.publish import sync
@@ -221,18 +222,18 @@ def _status(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import status
 
     repo, lc, known = _read_context(args)
-    return status(repo, args.name, list(lc.stages), lc.remote, known)
+    return status(repo, args.name, list(lc.stages), lc.remote, known, lc.config_path)
 
 
 def _history(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.views import history
 
     repo, lc, known = _read_context(args)
-    return history(repo, args.name, lc.remote, known)
+    return history(repo, args.name, lc.remote, known, lc.config_path)
 
 
 def _verify(args: argparse.Namespace) -> GateResult:
     from mlgate.ledger.verify import verify
 
     repo, lc, known = _read_context(args)
-    return verify(repo, args.target, lc.remote, known)
+    return verify(repo, args.target, lc.remote, known, lc.config_path)

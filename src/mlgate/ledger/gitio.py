@@ -208,19 +208,12 @@ def identity_env(repo: Path, actor: str) -> dict[str, str]:
         }
 
 
-def create_tag(repo: Path, name: str, commit: str, message: str, env: dict[str, str]) -> None:
-    git(
-        repo,
-        "tag",
-        "--annotate",
-        "--no-sign",
-        "--cleanup=verbatim",
-        "--file=-",
-        name,
-        commit,
-        stdin=message,
-        env=env,
-    )
+def create_tag(repo: Path, name: str, commit: str, message: str, env: dict[str, str],
+               sign_key: Path | None = None) -> None:
+    """An annotated tag; SSH-signed (git's ``gpg.format=ssh``) with ``sign_key`` when given."""
+    signing = (["-c", "gpg.format=ssh", "-c", f"user.signingkey={sign_key}", "tag", "--sign"]
+               if sign_key is not None else ["tag", "--annotate", "--no-sign"])
+    git(repo, *signing, "--cleanup=verbatim", "--file=-", name, commit, stdin=message, env=env)
 
 
 def delete_tag(repo: Path, name: str) -> None:

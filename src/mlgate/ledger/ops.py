@@ -7,9 +7,10 @@ later reader needs to judge it again: the policy blob it used, the evidence dige
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from mlgate.ledger.policy import (
 from mlgate.ledger.policy_source import PolicyInForce
 from mlgate.ledger.publish import NewTag, Plan, transact
 from mlgate.ledger.record import canonical_digest, compose, now_iso, run_url, sha256_hex
+from mlgate.ledger.signing import key_source, private_key_file
 from mlgate.ledger.state import Index, load_index
 from mlgate.ledger.tags import SemVer, stage_tag, version_tag
 from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
@@ -147,7 +149,9 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
         return Plan(tags=[NewTag(tag, commit, compose(summary, rec))],
                     notes={commit: {tag: note}})
 
-    plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor)
+    with signing_key(policy, repo, None) as key:
+        plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor,
+                                  policy.path, key)
     tag = plan.tags[0]
     version = tag.name.rsplit("@", 1)[1]
     result = GateResult(gate="register", summary=f"{tag.name} at {commit[:12]}")
@@ -313,7 +317,7 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
     rules = lc.stage(req.stage)
     if policy.ref is None:
         raise InputError("no ledger policy on the default branch", lc.where)
-    with Ledger(repo, remote=lc.remote) as first:
+    with Ledger(repo, remote=lc.remote, config_path=policy.path) as first:
         usable_version(first, req.name, req.version)
         approvals = req.approvals(first)
 
@@ -366,7 +370,9 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
         return Plan(tags=[NewTag(tag, ref.commit, compose(summary, rec), when)],
                     notes={ref.commit: {tag: note}}, result=gate)
 
-    plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor)
+    with signing_key(policy, repo, req.stage) as key:
+        plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor,
+                                  policy.path, key)
     result = plan.result or GateResult(gate="promote")
     if not plan.tags:
         return result
@@ -457,7 +463,9 @@ def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str |
         return Plan(tags=tags, notes=notes, result=GateResult(
             gate="rollback", checks=[allowed], data={"outputs": {"version": target}}))
 
-    plan, attempts = transact(repo, lc.remote, push, lc.retries, build, actor)
+    with signing_key(policy, repo, stage) as key:
+        plan, attempts = transact(repo, lc.remote, push, lc.retries, build, actor,
+                                  policy.path, key)
     unassign, assign = plan.tags[0].name, plan.tags[1].name
     result = plan.result or GateResult(gate="rollback")
     target_version = str(result.data.get("outputs", {}).get("version", ""))
@@ -466,6 +474,23 @@ def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str |
                            value=assign, details={"attempts": attempts}))
     result.data["outputs"] = {"version": target_version, "stage": stage, "tag": assign}
     return result
+
+
+@contextlib.contextmanager
+def signing_key(policy: PolicyInForce, repo: Path, stage: str | None) -> Iterator[Path | None]:
+    """The SSH key this write signs with (None: unsigned). Writing an entry of a stage whose
+    entries must be signed without the key is refused before anything is written: the entry
+    would be invalid the moment it exists."""
+    signing = policy.config.signing
+    if signing is None or signing.method != "ssh":
+        yield None
+        return
+    with private_key_file(signing, repo) as key:
+        if key is None and stage is not None and stage in signing.required_for:
+            raise InputError(
+                f"{stage} entries must be signed (required_for) and there is no signing key "
+                f"here: expected {key_source(signing)}", signing.where)
+        yield key
 
 
 def active_versions(ledger: Ledger, name: str, stage: str) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.errors import InputError
 from mlgate.ledger.approval import Approval
 from mlgate.ledger.record import policy_digest
+from mlgate.ledger.signing import SigningPolicy, signing_policy
 from mlgate.result import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ class LedgerConfig:
     stages: dict[str, StagePolicy] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     where: str = "mlgate.yaml:ledger"
+    signing: SigningPolicy | None = None
+    config_path: str = "mlgate.yaml"  # repository path of the config these came from
 
     def stage(self, name: str, source: str = "--to") -> StagePolicy:
         policy = self.stages.get(name)
@@ -151,6 +154,11 @@ def ledger_config(config: Config | None) -> LedgerConfig:
                 config.where("ledger", "stages", name, "promotes_from"),
             )
     _check_no_cycle(out, config)
+    out.signing = signing_policy(raw.get("signing"), config.where("ledger", "signing"))
+    unknown = [s for s in (out.signing.required_for if out.signing else ()) if s not in out.stages]
+    if unknown:
+        raise InputError(f"required_for names stage(s) {', '.join(unknown)}, which are not "
+                         "configured", config.where("ledger", "signing", "required_for"))
     if out.release_to is not None and out.release_to not in out.stages:
         raise InputError(
             f"stage {out.release_to!r} is not configured under ledger.stages",

@@ -44,6 +44,7 @@ class PolicyInForce:
     config: LedgerConfig
     ref: PolicyRef | None
     branch: DefaultBranch
+    path: str = "mlgate.yaml"  # where the config sits in the repository
 
 
 def config_path_in_repo(repo: Path, config: Path | None) -> str:
@@ -64,10 +65,10 @@ def policy_in_force(repo: Path, path: str, remote: str) -> PolicyInForce:
     found = read_file(repo, branch, path)
     label = f"{branch.name}:{path}"
     if found is None:
-        return PolicyInForce(LedgerConfig(where=f"{label}:ledger"), None, branch)
+        return PolicyInForce(LedgerConfig(where=f"{label}:ledger"), None, branch, path)
     config = policy_from_bytes(found.content, label)
     ref = PolicyRef(path, found.blob, branch.commit, branch.name, config.digest)
-    return PolicyInForce(config, ref, branch)
+    return PolicyInForce(config, ref, branch, path)
 
 
 def policy_from_bytes(content: bytes, label: str) -> LedgerConfig:

@@ -64,9 +64,11 @@ def transact(
     retries: int,
     build: Callable[[Ledger], Plan],
     actor: str,
+    config_path: str = "mlgate.yaml",
+    sign_key: Path | None = None,
 ) -> tuple[Plan, int]:
-    """Run ``build`` against the fresh, validated ledger and write its plan; returns (plan,
-    attempts)."""
+    """Run ``build`` against the fresh, validated ledger and write its plan (its tags signed
+    with ``sign_key`` when given); returns (plan, attempts)."""
     from mlgate.ledger.validate import Ledger
 
     if push and not gitio.remote_exists(repo, remote):
@@ -77,7 +79,7 @@ def transact(
     for attempt in range(1, attempts + 1):
         if push:
             sync(repo, remote)
-        with Ledger(repo, remote=remote) as ledger:
+        with Ledger(repo, remote=remote, config_path=config_path) as ledger:
             plan = build(ledger)
         if plan.result is not None and not plan.result.passed:
             return plan, attempt
@@ -90,7 +92,7 @@ def transact(
                 tag_env = dict(env)
                 if tag.time is not None:
                     tag_env["GIT_COMMITTER_DATE"] = f"{tag.time} +0000"
-                gitio.create_tag(repo, tag.name, tag.commit, tag.message, tag_env)
+                gitio.create_tag(repo, tag.name, tag.commit, tag.message, tag_env, sign_key)
                 created.append(tag.name)
             for commit, entries in plan.notes.items():
                 _add_note(repo, commit, entries, env)

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mlgate.default_branch import DefaultBranch, default_branch
+from mlgate.default_branch import DefaultBranch, default_branch, read_file
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.approval import Approval, promotion_subject
@@ -53,16 +53,35 @@ from mlgate.ledger.policy import (
 )
 from mlgate.ledger.policy_source import on_default_branch, policy_from_bytes
 from mlgate.ledger.record import canonical_digest, read_record
+from mlgate.ledger.signing import SigningPolicy
 from mlgate.ledger.state import ArtifactIndex, Index, StageRef, TagRef, load_index
 from mlgate.ledger.tags import parse_tag, stage_tag, version_tag
 from mlgate.resources import schema_problem
 from mlgate.result import CheckResult, Status
+from mlgate.signing.sshsig import (
+    AllowedSigner,
+    SignatureProblem,
+    parse_allowed_signers,
+    split_signed,
+)
+from mlgate.signing.sshsig import verify as verify_sshsig
 
 NOTES_REF = gitio.NOTES_REF
 REGISTER, ASSIGN, UNASSIGN, ROLLBACK = "register", "assign", "unassign", "rollback"
 MAX_DEPTH = 150  # dependency chain between entries (rollback pairs referring back)
 FUTURE_SLACK_S = 600.0
 _INVALID_POLICY = "invalid"
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """The default branch's signing rules and allowed signers (``problem``: why they could
+    not be read, which makes every entry that needs a signature invalid)."""
+
+    policy: SigningPolicy | None
+    signers: list[AllowedSigner]
+    problem: str | None = None
+    text: str = ""  # the allowed-signers file as the default branch has it
 
 
 class _TooDeep(Exception):
@@ -88,6 +107,7 @@ class Entry:
     time: datetime | None = None
     tagger_time: int | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    raw_tag: bytes = b""
 
     @property
     def valid(self) -> bool:
@@ -129,7 +149,8 @@ class Ledger:
 
     def __init__(self, repo: Path, index: Index | None = None, remote: str = "origin",
                  now: datetime | None = None,
-                 parsed: dict[str, LedgerConfig] | None = None) -> None:
+                 parsed: dict[str, LedgerConfig] | None = None,
+                 config_path: str = "mlgate.yaml") -> None:
         self.repo = repo
         self.index = index if index is not None else load_index(repo)
         self.remote = remote
@@ -141,6 +162,8 @@ class Ledger:
         self._branch: DefaultBranch | str | None = None
         self._policies: dict[tuple[str, str, str], LedgerConfig | str] = {}
         self._parsed = dict(parsed or {})  # blob id -> its ledger section, already validated
+        self.config_path = config_path  # where mlgate.yaml sits on the default branch
+        self._anchors: Anchors | None = None
         self._ancestor: dict[str, bool] = {}
         self._authors: dict[str, set[str]] = {}
         self._depth = 0
@@ -340,6 +363,7 @@ class Ledger:
                        f"{ref.name!r} (a tag copied under another name)")
             return None
         entry.tagger_time = obj.time
+        entry.raw_tag = obj.raw
         record, problem = read_record(obj.message)
         if problem is not None:
             entry.fail("record", f"{ref.name}: {problem}")
@@ -506,6 +530,7 @@ class Ledger:
             return False
         self._times(entry, version.time)
         self._evidence(entry, str(rec.get("event")))
+        self._signature(entry)
         policy = self._policy_check(entry)
         if not isinstance(policy, LedgerConfig):
             return False
@@ -645,6 +670,68 @@ class Ledger:
         entry.check("evidence", not problems, "the evidence note matches the record",
                     f"the evidence of {entry.tag}: " + "; ".join(problems))
         return found
+
+    def signing_anchors(self) -> Anchors:
+        """What signatures are checked against: the current default branch's
+        ``ledger.signing`` and allowed signers (loaded once)."""
+        if self._anchors is None:
+            self._anchors = self._load_anchors()
+        return self._anchors
+
+    def _load_anchors(self) -> Anchors:
+        branch = self._default_branch()
+        if isinstance(branch, str):
+            return Anchors(None, [], f"cannot read the default branch ({branch})")
+        found = read_file(self.repo, branch, self.config_path)
+        if found is None:
+            return Anchors(None, [])
+        label = f"{branch.name}:{self.config_path}"
+        config = self._parsed.get(found.blob)
+        if config is None:
+            try:
+                config = policy_from_bytes(found.content, label)
+            except InputError as exc:
+                return Anchors(None, [], f"the default branch's policy does not load "
+                               f"({exc.one_line()})")
+            self._parsed[found.blob] = config
+        signing = config.signing
+        if signing is None or signing.method != "ssh" or not signing.allowed_signers:
+            return Anchors(signing, [])
+        listed = read_file(self.repo, branch, signing.allowed_signers)
+        where = f"{branch.name}:{signing.allowed_signers}"
+        if listed is None:
+            return Anchors(signing, [], f"the allowed-signers file {where} is not on the "
+                           "default branch")
+        try:
+            text = listed.content.decode("utf-8")
+            return Anchors(signing, parse_allowed_signers(text, where), text=text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return Anchors(signing, [], str(exc))
+
+    def _signature(self, entry: Entry) -> None:
+        """A stage entry the default branch requires signed must carry a valid signature by
+        an allowed signer (checked in-process; ``mlgate verify`` also asks git)."""
+        anchors = self.signing_anchors()
+        policy = anchors.policy
+        if policy is None or not policy.required(entry.artifact, entry.stage, entry.counter):
+            return
+        if anchors.problem is not None:
+            entry.fail("signature", f"{entry.stage} entries must be signed, and signatures "
+                       f"cannot be checked: {anchors.problem}")
+            return
+        if policy.method != "ssh":
+            entry.fail("signature", f"{entry.stage} entries must be signed with "
+                       f"{policy.method}, which this reader does not check yet")
+            return
+        payload, armored = split_signed(entry.raw_tag)
+        try:
+            signer = verify_sshsig(payload, armored, anchors.signers, entry.time)
+        except SignatureProblem as exc:
+            entry.fail("signature", f"{entry.stage} entries must be signed by an allowed "
+                       f"signer ({policy.allowed_signers} on the default branch): {exc}")
+            return
+        entry.ok("signature", f"signed by {', '.join(signer.principals)} "
+                 f"({signer.fingerprint})", value=signer.fingerprint)
 
     def _policy_check(self, entry: Entry) -> LedgerConfig | None:
         ref = (entry.record or {}).get("policy")

@@ -18,8 +18,9 @@ from mlgate.result import CheckResult, GateResult, Status, Table
 
 
 def status(repo: Path, name: str | None, stage_order: list[str], remote: str = "origin",
-           parsed: dict[str, LedgerConfig] | None = None) -> GateResult:
-    with Ledger(repo, remote=remote, parsed=parsed) as ledger:
+           parsed: dict[str, LedgerConfig] | None = None,
+           config_path: str = "mlgate.yaml") -> GateResult:
+    with Ledger(repo, remote=remote, parsed=parsed, config_path=config_path) as ledger:
         names = [name] if name else sorted(ledger.index.artifacts)
         if name:
             ledger.artifact(name)
@@ -70,8 +71,9 @@ def status(repo: Path, name: str | None, stage_order: list[str], remote: str = "
 
 
 def history(repo: Path, name: str | None, remote: str = "origin",
-            parsed: dict[str, LedgerConfig] | None = None) -> GateResult:
-    with Ledger(repo, remote=remote, parsed=parsed) as ledger:
+            parsed: dict[str, LedgerConfig] | None = None,
+           config_path: str = "mlgate.yaml") -> GateResult:
+    with Ledger(repo, remote=remote, parsed=parsed, config_path=config_path) as ledger:
         names = [name] if name else sorted(ledger.index.artifacts)
         if name:
             ledger.artifact(name)

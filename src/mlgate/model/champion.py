@@ -40,6 +40,7 @@ def resolve_champion(
     fallback: str | None,
     scratch: Path,
     where: str,
+    config: Path | None = None,
 ) -> ChampionSource | None:
     """The champion for ``ref``; None when a ledger stage has no version and no fallback."""
     if not ref:
@@ -60,7 +61,7 @@ def resolve_champion(
         )
     from mlgate.ledger.champion import load_stage_artifact
 
-    artifact = load_stage_artifact(repo, name, stage)
+    artifact = load_stage_artifact(repo, name, stage, config=config)
     if artifact is None:
         if fallback:
             fb = Path(fallback) if Path(fallback).is_absolute() else base_dir / fallback

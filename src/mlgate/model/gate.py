@@ -100,6 +100,7 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
         fallback=inputs.champion_file,
         scratch=scratch,
         where=inputs.where,
+        config=inputs.config.path if inputs.config else None,
     )
     champion = _champion(source, frame, target, inputs) if source else None
 

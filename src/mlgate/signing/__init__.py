@@ -1,1 +1,1 @@
-"""Signatures: SSH-signed ledger tags, keyless (Sigstore) ledger statements, signed model artifacts."""
+"""Signatures: SSH-signed ledger tags, keyless (Sigstore) ledger statements, signed artifacts."""

@@ -191,7 +191,8 @@ def _check(public: bytes, signature: bytes, signed: bytes) -> None:
                                             hashes.SHA384() if size <= 384 else hashes.SHA512())
             key.verify(utils.encode_dss_signature(r, s), signed, ec.ECDSA(digest))
         else:
-            raise SignatureProblem(f"unsupported signature type {sig_type.decode(errors='replace')}")
+            kind = sig_type.decode(errors="replace")
+            raise SignatureProblem(f"unsupported signature type {kind}")
     except InvalidSignature as exc:
         raise SignatureProblem("the signature does not match the tag (edited after signing, "
                                "or not made by this key)") from exc

@@ -1,0 +1,117 @@
+"""Signed ledger events: which entries must be signed, by whom, and the key that signs.
+
+Without signatures, a person with push rights can write a record that is consistent in every
+field. A signature made with a key only the release workflow holds stops that: entries of the
+stages in ``ledger.signing.required_for`` count only when their tag carries a valid signature
+by a key in the allowed-signers file. Both the requirement and the allowed signers are read
+from the **current** default branch (never a work tree, never the policy an entry recorded,
+which an attacker would pick from before signing was switched on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate.errors import InputError
+
+ENV_PREFIX = "env:"
+
+
+@dataclass(frozen=True)
+class SigningPolicy:
+    """``ledger.signing`` of one config."""
+
+    method: str
+    key: str | None = None
+    allowed_signers: str | None = None
+    required_for: tuple[str, ...] = ()
+    unsigned_before: dict[str, int] = field(default_factory=dict)
+    workflow: str | None = None
+    ref: str | None = None
+    repository: str | None = None
+    issuer: str = "https://token.actions.githubusercontent.com"
+    trusted_root: str | None = None
+    where: str = "mlgate.yaml:ledger.signing"
+
+    def required(self, artifact: str, stage: str | None, counter: int | None) -> bool:
+        """Whether an entry of ``stage`` (at ``counter``) counts only when signed."""
+        if stage is None or stage not in self.required_for:
+            return False
+        cutoff = self.unsigned_before.get(artifact)
+        return cutoff is None or counter is None or counter >= cutoff
+
+
+def signing_policy(raw: dict[str, Any] | None, where: str) -> SigningPolicy | None:
+    """Read ``ledger.signing`` (already schema-validated) with its cross-checks."""
+    if not raw:
+        return None
+    policy = SigningPolicy(
+        method=str(raw["method"]),
+        key=raw.get("key"),
+        allowed_signers=raw.get("allowed_signers"),
+        required_for=tuple(raw.get("required_for") or ()),
+        unsigned_before=dict(raw.get("unsigned_before") or {}),
+        workflow=raw.get("workflow"),
+        ref=raw.get("ref"),
+        repository=raw.get("repository"),
+        issuer=str(raw.get("issuer") or "https://token.actions.githubusercontent.com"),
+        trusted_root=raw.get("trusted_root"),
+        where=where,
+    )
+    if policy.method == "ssh" and not policy.allowed_signers:
+        raise InputError("ssh signing needs allowed_signers (the file of keys that may sign, "
+                         "committed on the default branch)", where)
+    if policy.method == "sigstore" and not (policy.workflow and policy.ref):
+        raise InputError("sigstore signing needs workflow and ref (the identity that signs, "
+                         "e.g. .github/workflows/ml-release.yml and refs/heads/main)", where)
+    return policy
+
+
+@contextlib.contextmanager
+def private_key_file(policy: SigningPolicy, repo: Path) -> Iterator[Path | None]:
+    """The SSH private key as a file git can use, or None when this machine has none.
+
+    ``env:NAME`` keys (a CI secret) are written to a private temporary file for the duration
+    of the write and removed afterwards; a file path is used as it is (it must not be readable
+    by others, as ssh-keygen insists).
+    """
+    spec = policy.key
+    if not spec:
+        yield None
+        return
+    if spec.startswith(ENV_PREFIX):
+        name = spec[len(ENV_PREFIX):]
+        content = os.environ.get(name, "")
+        if not content.strip():
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="mlgate-key-") as tmp:
+            path = Path(tmp) / "signing_key"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(content if content.endswith("\n") else content + "\n")
+            yield path
+        return
+    path = Path(spec).expanduser()
+    path = path if path.is_absolute() else repo / path
+    if not path.is_file():
+        yield None
+        return
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InputError("the signing key is readable by others; chmod 600 it", path)
+    yield path
+
+
+def key_source(policy: SigningPolicy) -> str:
+    """Where the key is expected, in words for a refusal."""
+    spec = policy.key or ""
+    if spec.startswith(ENV_PREFIX):
+        return f"the variable {spec[len(ENV_PREFIX):]} (a CI secret of the release workflow)"
+    return f"the file {spec}" if spec else "ledger.signing.key (not set)"
