@@ -37,7 +37,37 @@ def make_repo(workdir: Path) -> Path:
         sh("git", "config", key, value, cwd=repo)
     sh("git", "remote", "add", "origin", str(origin), cwd=repo)
     use_local_approvals(repo / "mlgate.yaml")
+    sign_with_a_demo_key(repo, workdir / "keys")
     return repo
+
+
+SIGNING = """  signing:                         # demo: every ledger tag is SSH-signed
+    method: ssh
+    key: env:MLGATE_SIGNING_KEY      # in CI: a secret only the release workflow can read
+    allowed_signers: keys/allowed_signers
+    required_for: [staging, production]
+"""
+
+
+def sign_with_a_demo_key(repo: Path, keys: Path) -> None:
+    """Sign the ledger as a release workflow would: a key pair made for the demo, its public
+    half in the repository's allowed-signers file, the private half in MLGATE_SIGNING_KEY."""
+    keys.mkdir(parents=True, exist_ok=True)
+    key = keys / "release-bot"
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "release-bot", "-f", str(key),
+       cwd=keys)
+    (repo / "keys").mkdir(exist_ok=True)
+    public = key.with_suffix(".pub").read_text(encoding="utf-8").strip()
+    (repo / "keys" / "allowed_signers").write_text(f'release-bot namespaces="git" {public}\n',
+                                                   encoding="utf-8")
+    config = repo / "mlgate.yaml"
+    text = config.read_text(encoding="utf-8")
+    if "\n  stages:\n" not in text:
+        raise SystemExit("demo: examples/churn/mlgate.yaml has no ledger.stages to sign")
+    config.write_text(text.replace("\n  stages:\n", "\n" + SIGNING + "  stages:\n", 1),
+                      encoding="utf-8")
+    os.environ["MLGATE_SIGNING_KEY"] = key.read_text(encoding="utf-8")
+    print(f"demo: ledger tags are signed with {key} (allowed signer: keys/allowed_signers)")
 
 
 def use_local_approvals(config: Path) -> None:
@@ -93,7 +123,8 @@ def main() -> int:
                     "--approval-comment", "demo: reviewed the PR report", cwd=repo, check=False)
     if status == 0:
         status = sh(*mlgate, "status", cwd=repo, check=False)
-        sh(*mlgate, "verify", "churn#production", cwd=repo, check=False)
+        # the production entry must verify: signed by the release key, every rule re-checked
+        status = status or sh(*mlgate, "verify", "churn#production", cwd=repo, check=False)
         gto = Path(sys.executable).with_name("gto")
         if gto.exists():  # GTO (a dev dependency) reads the same tags
             sh(str(gto), "show", "-r", ".", cwd=repo, check=False)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Debian packages mlgate's tests and benchmarks use, and start dockerd.
+# Install the Debian packages mlgate's tests, demo and benchmarks use, and start dockerd.
 # Runs only what is missing; without root or apt-get it says what it could not do and goes on,
 # and the tests that need Docker then skip with that reason.
 set -uo pipefail
@@ -7,6 +7,7 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 [ -x /bin/busybox ] || command -v busybox >/dev/null || missing+=(busybox-static)
 command -v wrk >/dev/null || missing+=(wrk)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)   # signed ledger tags (git + ssh)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "system-deps: installing ${missing[*]}"

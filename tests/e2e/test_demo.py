@@ -36,6 +36,10 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert any(t.startswith("churn#staging#") for t in tags)
     assert any(t.startswith("churn#production#") for t in tags)
     assert git("for-each-ref", "refs/notes/mlgate", cwd=origin)
+    # every ledger tag is SSH-signed, and the production entry verifies (signature included)
+    for tag in [t for t in tags if t.startswith("churn")]:
+        assert "-----BEGIN SSH SIGNATURE-----" in git("cat-file", "tag", tag, cwd=origin)
+    assert "verify: PASS" in proc.stdout
     # the summary table and GTO's view are printed
     assert "release  promote" in proc.stdout
     assert "│ churn  │ v0.1.0" in proc.stdout
