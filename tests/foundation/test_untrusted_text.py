@@ -12,7 +12,6 @@ reads a log (ported from actions/runner ``ActionCommand.TryParseV2`` and ``TryPa
 from __future__ import annotations
 
 import io
-import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -43,6 +42,7 @@ from mlgate.report.text import (
 from mlgate.result import Chart, CheckResult, GateResult, Status, Table
 from tests.support.cli import CliResult, run_mlgate
 from tests.support.github_emulator import GitHubEmulator
+from tests.support.github_emulator.fixtures import PR_HEAD
 
 HOSTILE = [
     "<!-- hide -->",
@@ -399,7 +399,7 @@ COLUMNS = {
 VALUES = ["<img src=x onerror=alert(1)>", "@alice", "![x](https://evil.example/p.png)",
           "##[error]fake", "x\n::add-mask::leak", "www.evil.example", "a@b.example", "#123",
           "`tick` | pipe", "*bold*", "\x1b[31mred", "<!-- hide -->"]
-HEAD = "c0ffee" + "0" * 34
+HEAD = PR_HEAD  # the pull request of the pr_event fixture
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 
 
@@ -493,23 +493,6 @@ def test_junit_of_hostile_data_parses(hostile_run: HostileRun) -> None:
     root = ET.fromstring(render_junit(read_json(hostile_run.report)).encode("utf-8"))
     names = [case.get("name") or "" for case in root.iter("testcase")]
     assert any(n.startswith("drift: ") and "\u241b[31mred" in n for n in names)
-
-
-@pytest.fixture
-def pr_event(tmp_path: Path, github_emulator: GitHubEmulator,
-             monkeypatch: pytest.MonkeyPatch) -> int:
-    """A pull_request event payload (GitHub's example, renumbered) for PR #12 at HEAD."""
-    payload = json.loads((EVENTS / "pull_request.synchronize.json").read_text())
-    payload["number"] = payload["pull_request"]["number"] = 12
-    payload["pull_request"]["head"]["sha"] = HEAD
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    github_emulator.add_pull(12, HEAD)
-    for key, value in {"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request",
-                       "GITHUB_SHA": "f" * 40, "GITHUB_RUN_ID": "555",
-                       "GITHUB_WORKFLOW": "ml-pr-gate"}.items():
-        monkeypatch.setenv(key, value)
-    return 12
 
 
 def test_published_comment_and_check_run_are_inert(

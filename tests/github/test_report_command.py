@@ -13,8 +13,9 @@ from mlgate.report import write_json
 from mlgate.result import CheckResult, GateResult, Status
 from tests.support.cli import run_mlgate
 from tests.support.github_emulator import GitHubEmulator
+from tests.support.github_emulator.fixtures import PR_HEAD
 
-HEAD = "c0ffee" + "0" * 34
+HEAD = PR_HEAD  # the pull request of the pr_event fixture
 EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 
 
@@ -27,23 +28,6 @@ def results(tmp_path: Path, *, failing: int = 0, name: str = "model.json") -> Pa
     path = tmp_path / name
     write_json(path, [gate], "gate-model")
     return path
-
-
-@pytest.fixture
-def pr_event(tmp_path: Path, github_emulator: GitHubEmulator,
-             monkeypatch: pytest.MonkeyPatch) -> int:
-    """A pull_request event payload (GitHub's example, renumbered) for PR #12 at HEAD."""
-    payload = json.loads((EVENTS / "pull_request.synchronize.json").read_text())
-    payload["number"] = payload["pull_request"]["number"] = 12
-    payload["pull_request"]["head"]["sha"] = HEAD
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    github_emulator.add_pull(12, HEAD)
-    for key, value in {"GITHUB_EVENT_PATH": str(event), "GITHUB_EVENT_NAME": "pull_request",
-                       "GITHUB_SHA": "f" * 40, "GITHUB_RUN_ID": "555",
-                       "GITHUB_WORKFLOW": "ml-pr-gate"}.items():
-        monkeypatch.setenv(key, value)
-    return 12
 
 
 def test_sticky_comment_created_once_then_updated(
