@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -452,3 +453,12 @@ def test_a_100_mb_artifact_is_streamed_not_loaded(keypair: KeyPair, tmp_path: Pa
 
     assert peak < 16 * 1024 * 1024, f"peak Python allocation {peak / 2**20:.1f} MiB"
     assert signed - started < 30 and verified - signed < 30
+
+
+def test_without_the_signing_extra_the_error_says_what_to_install(
+    model: Path, keypair: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "model_signing", None)  # as if it were not installed
+    with pytest.raises(InputError, match=r"pip install 'mlgate\[signing\]'") as raised:
+        sign_artifact(model, KeyMethod(private_key=keypair.private))
+    assert raised.value.source == "model-signing"

@@ -93,13 +93,13 @@ def verify_artifact(
     where = str(source)
     doc = document.parse(signature, where)
     lib = _library()
+    _parse_for_library(doc, where)
     with tempfile.TemporaryDirectory(prefix="mlgate-verify-") as tmp:
         config = lib.verifying.Config().set_hashing_config(_hashing(lib))
         if isinstance(method, KeyMethod):
             who = _key_verifier(config, doc, method, path, Path(tmp))
         else:
             who = _sigstore_verifier(config, doc, method, path, where)
-        _parse_for_library(doc, where)
         signature_file = Path(tmp) / "signature.json"
         signature_file.write_text(json.dumps(doc.bundle), encoding="utf-8")
         _run_verification(config, artifact, signature_file, doc, path)

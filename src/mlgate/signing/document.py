@@ -40,7 +40,6 @@ class Document:
     bundle: dict[str, Any]
     signer: SignerKind
     files: tuple[SignedFile, ...]
-    subject: str
 
     def single_file_sha256(self) -> str | None:
         """The signed SHA-256 when the signature covers exactly one file, else None."""
@@ -70,7 +69,7 @@ def parse(signature: object, source: str) -> Document:
         raise InputError("the DSSE envelope must hold exactly one signature", source)
     _base64(signatures[0]["sig"], "dsseEnvelope.signatures[0].sig", source)
     statement = _statement(envelope.get("payload"), source)
-    return Document(signature, _signer(signature, source), *_manifest(statement, source))
+    return Document(signature, _signer(signature, source), _manifest(statement, source))
 
 
 def _signer(bundle: dict[str, Any], source: str) -> SignerKind:
@@ -99,7 +98,7 @@ def _statement(payload: object, source: str) -> dict[str, Any]:
     return statement
 
 
-def _manifest(statement: dict[str, Any], source: str) -> tuple[tuple[SignedFile, ...], str]:
+def _manifest(statement: dict[str, Any], source: str) -> tuple[SignedFile, ...]:
     subjects = statement.get("subject")
     predicate = statement.get("predicate")
     resources = predicate.get("resources") if isinstance(predicate, dict) else None
@@ -114,7 +113,7 @@ def _manifest(statement: dict[str, Any], source: str) -> tuple[tuple[SignedFile,
             raise InputError("the signed manifest lists a file without name, algorithm and digest",
                              source)
         files.append(SignedFile(*[str(f) for f in fields]))
-    return tuple(files), str(subjects[0].get("name", ""))
+    return tuple(files)
 
 
 def _base64(value: object, field: str, source: str) -> bytes:
