@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.default_branch import read_file
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.approval import Approval, promotion_subject
@@ -30,7 +32,8 @@ from mlgate.ledger.policy import (
 from mlgate.ledger.policy_source import PolicyInForce
 from mlgate.ledger.publish import NewTag, Plan, transact
 from mlgate.ledger.record import canonical_digest, compose, now_iso, run_url, sha256_hex
-from mlgate.ledger.signing import key_source, private_key_file
+from mlgate.ledger.record import parse as parse_record
+from mlgate.ledger.signing import key_source, keyless_policy, private_key_file
 from mlgate.ledger.state import Index, load_index
 from mlgate.ledger.tags import SemVer, stage_tag, version_tag
 from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
@@ -151,7 +154,7 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
 
     with signing_key(policy, repo, None) as key:
         plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor,
-                                  policy.path, key)
+                                  policy.path, key, keyless_attestation(policy, repo))
     tag = plan.tags[0]
     version = tag.name.rsplit("@", 1)[1]
     result = GateResult(gate="register", summary=f"{tag.name} at {commit[:12]}")
@@ -372,7 +375,7 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
 
     with signing_key(policy, repo, req.stage) as key:
         plan, attempts = transact(repo, lc.remote, req.push, lc.retries, build, req.actor,
-                                  policy.path, key)
+                                  policy.path, key, keyless_attestation(policy, repo))
     result = plan.result or GateResult(gate="promote")
     if not plan.tags:
         return result
@@ -465,7 +468,7 @@ def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str |
 
     with signing_key(policy, repo, stage) as key:
         plan, attempts = transact(repo, lc.remote, push, lc.retries, build, actor,
-                                  policy.path, key)
+                                  policy.path, key, keyless_attestation(policy, repo))
     unassign, assign = plan.tags[0].name, plan.tags[1].name
     result = plan.result or GateResult(gate="rollback")
     target_version = str(result.data.get("outputs", {}).get("version", ""))
@@ -491,6 +494,67 @@ def signing_key(policy: PolicyInForce, repo: Path, stage: str | None) -> Iterato
                 f"{stage} entries must be signed (required_for) and there is no signing key "
                 f"here: expected {key_source(signing)}", signing.where)
         yield key
+
+
+def keyless_attestation(policy: PolicyInForce,
+                        repo: Path) -> Callable[[Plan, Ledger], None] | None:
+    """With ``method: sigstore``: sign each new tag's event with this job's OIDC identity
+    (the bundle goes to the evidence note), and check the bundle as a reader will before
+    anything is written. Without an OIDC credential, entries of required stages are refused
+    and the rest stay unsigned."""
+    signing = policy.config.signing
+    if signing is None or signing.method != "sigstore":
+        return None
+    from mlgate.signing import keyless
+
+    def attest(plan: Plan, ledger: Ledger) -> None:
+        try:
+            token: str | None = keyless.ambient_identity_token()
+            missing = ""
+        except InputError as exc:
+            token, missing = None, exc.one_line()
+        who = keyless_policy(signing, repo)
+        with branch_file(repo, policy, signing.trust_config) as config, \
+                branch_file(repo, policy, signing.trusted_root) as root:
+            for tag in plan.tags:
+                rec = parse_record(tag.message, tag.name) or {}
+                stage = rec.get("stage")
+                if token is None:
+                    if stage in signing.required_for:
+                        raise InputError(f"{stage} entries must be signed by {who.identity} "
+                                         f"(Sigstore) and this run cannot sign: {missing}",
+                                         signing.where)
+                    continue
+                artifact = rec.get("artifact") or (
+                    ledger.version(str(rec["name"]), str(rec["version"])).record or {}
+                ).get("artifact")
+                event = keyless.LedgerEvent.from_record(tag.name, rec, artifact=artifact)
+                claim = keyless.statement(event)
+                bundle = keyless.sign(claim, token, trust_config=config)
+                try:
+                    keyless.verify(bundle, claim, who, root)
+                except keyless.SignatureRefused as exc:
+                    raise InputError(f"this run's signature would not count, so nothing was "
+                                     f"written: {exc}", signing.where) from exc
+                plan.signatures[tag.name] = bundle
+
+    return attest
+
+
+@contextlib.contextmanager
+def branch_file(repo: Path, policy: PolicyInForce, path: str | None) -> Iterator[Path | None]:
+    """A file of the default branch (``path`` in the repository) as a temporary file."""
+    if not path:
+        yield None
+        return
+    found = read_file(repo, policy.branch, path)
+    if found is None:
+        raise InputError(f"{path} is not on the default branch ({policy.branch.name})",
+                         policy.config.where)
+    with tempfile.TemporaryDirectory(prefix="mlgate-") as tmp:
+        target = Path(tmp) / Path(path).name
+        target.write_bytes(found.content)
+        yield target
 
 
 def active_versions(ledger: Ledger, name: str, stage: str) -> list[str]:

@@ -49,6 +49,7 @@ class Plan:
     tags: list[NewTag] = field(default_factory=list)
     notes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # commit->tag->doc
     result: GateResult | None = None  # a refusal (policy failure) instead of a write
+    signatures: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> keyless bundle
 
 
 class PushRejected(Exception):
@@ -66,9 +67,11 @@ def transact(
     actor: str,
     config_path: str = "mlgate.yaml",
     sign_key: Path | None = None,
+    attest: Callable[[Plan, Ledger], None] | None = None,
 ) -> tuple[Plan, int]:
     """Run ``build`` against the fresh, validated ledger and write its plan (its tags signed
-    with ``sign_key`` when given); returns (plan, attempts)."""
+    with ``sign_key`` when given, and ``attest`` adding keyless signatures to the plan before
+    anything is written); returns (plan, attempts)."""
     from mlgate.ledger.validate import Ledger
 
     if push and not gitio.remote_exists(repo, remote):
@@ -81,6 +84,8 @@ def transact(
             sync(repo, remote)
         with Ledger(repo, remote=remote, config_path=config_path) as ledger:
             plan = build(ledger)
+            if attest is not None and plan.tags and (plan.result is None or plan.result.passed):
+                attest(plan, ledger)
         if plan.result is not None and not plan.result.passed:
             return plan, attempt
         old_notes = gitio.rev_parse(repo, NOTES_REF)
@@ -95,7 +100,8 @@ def transact(
                 gitio.create_tag(repo, tag.name, tag.commit, tag.message, tag_env, sign_key)
                 created.append(tag.name)
             for commit, entries in plan.notes.items():
-                _add_note(repo, commit, entries, env)
+                signed = {t: plan.signatures[t] for t in entries if t in plan.signatures}
+                _add_note(repo, commit, entries, env, signed)
             if push:
                 _push(repo, remote, [t.name for t in plan.tags])
         except PushRejected as exc:
@@ -184,13 +190,17 @@ def read_evidence(repo: Path, commit: str) -> dict[str, Any]:
 
 
 def _add_note(repo: Path, commit: str, entries: dict[str, dict[str, Any]],
-              env: dict[str, str]) -> None:
+              env: dict[str, str], signatures: dict[str, dict[str, Any]] | None = None) -> None:
     try:
         doc = read_evidence(repo, commit)
     except InputError:  # someone wrote garbage there; its history stays in the notes ref
         doc = {"format": NOTES_FORMAT, "tags": {}}
     doc["format"] = NOTES_FORMAT
     doc["tags"].update(entries)
+    if signatures:
+        if not isinstance(doc.get("signatures"), dict):
+            doc["signatures"] = {}
+        doc["signatures"].update(signatures)
     gitio.write_note(repo, commit, json.dumps(doc, indent=1, sort_keys=True) + "\n", env)
 
 

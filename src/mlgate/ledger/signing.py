@@ -38,6 +38,9 @@ class SigningPolicy:
     repository: str | None = None
     issuer: str = "https://token.actions.githubusercontent.com"
     trusted_root: str | None = None
+    trust_config: str | None = None
+    server_url: str = "https://github.com"
+    raw: dict[str, Any] = field(default_factory=dict)
     where: str = "mlgate.yaml:ledger.signing"
 
     def required(self, artifact: str, stage: str | None, counter: int | None) -> bool:
@@ -63,6 +66,9 @@ def signing_policy(raw: dict[str, Any] | None, where: str) -> SigningPolicy | No
         repository=raw.get("repository"),
         issuer=str(raw.get("issuer") or "https://token.actions.githubusercontent.com"),
         trusted_root=raw.get("trusted_root"),
+        trust_config=raw.get("trust_config"),
+        server_url=str(raw.get("server_url") or "https://github.com"),
+        raw=dict(raw),
         where=where,
     )
     if policy.method == "ssh" and not policy.allowed_signers:
@@ -115,3 +121,28 @@ def key_source(policy: SigningPolicy) -> str:
     if spec.startswith(ENV_PREFIX):
         return f"the variable {spec[len(ENV_PREFIX):]} (a CI secret of the release workflow)"
     return f"the file {spec}" if spec else "ledger.signing.key (not set)"
+
+
+def keyless_policy(policy: SigningPolicy, repo: Path) -> Any:
+    """The workflow identity that may sign (``method: sigstore``); the repository defaults to
+    GITHUB_REPOSITORY, then the origin remote's OWNER/REPO."""
+    from mlgate.signing.workflow_identity import KeylessPolicy
+
+    fallback = os.environ.get("GITHUB_REPOSITORY", "").strip() or origin_repository(repo)
+    section = {k: v for k, v in policy.raw.items()
+               if k in ("method", "workflow", "ref", "repository", "issuer", "server_url")}
+    return KeylessPolicy.from_config(section, repository=fallback, source=policy.where)
+
+
+def origin_repository(repo: Path) -> str | None:
+    """OWNER/REPO of the origin remote when it is a GitHub-style URL."""
+    import re
+
+    from mlgate.ledger import gitio
+
+    try:
+        url = gitio.git(repo, "remote", "get-url", "origin").strip()
+    except gitio.GitError:
+        return None
+    match = re.search(r"[:/]([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?$", url)
+    return match.group(1) if match else None

@@ -31,6 +31,8 @@ on, not at the whole history, which keeps it fast on tens of thousands of tags.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +55,7 @@ from mlgate.ledger.policy import (
 )
 from mlgate.ledger.policy_source import on_default_branch, policy_from_bytes
 from mlgate.ledger.record import canonical_digest, read_record
-from mlgate.ledger.signing import SigningPolicy
+from mlgate.ledger.signing import SigningPolicy, keyless_policy
 from mlgate.ledger.state import ArtifactIndex, Index, StageRef, TagRef, load_index
 from mlgate.ledger.tags import parse_tag, stage_tag, version_tag
 from mlgate.resources import schema_problem
@@ -82,6 +84,8 @@ class Anchors:
     signers: list[AllowedSigner]
     problem: str | None = None
     text: str = ""  # the allowed-signers file as the default branch has it
+    keyless: Any = None  # the KeylessPolicy (method: sigstore)
+    trusted_root: Path | None = None  # its trusted_root.json, copied out of the default branch
 
 
 class _TooDeep(Exception):
@@ -164,6 +168,7 @@ class Ledger:
         self._parsed = dict(parsed or {})  # blob id -> its ledger section, already validated
         self.config_path = config_path  # where mlgate.yaml sits on the default branch
         self._anchors: Anchors | None = None
+        self._scratch: Path | None = None
         self._ancestor: dict[str, bool] = {}
         self._authors: dict[str, set[str]] = {}
         self._depth = 0
@@ -178,6 +183,9 @@ class Ledger:
     def close(self) -> None:
         self.objects.close()
         self.cache.save()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     # -- questions decisions ask -----------------------------------------------------------
 
@@ -695,6 +703,8 @@ class Ledger:
                                f"({exc.one_line()})")
             self._parsed[found.blob] = config
         signing = config.signing
+        if signing is not None and signing.method == "sigstore":
+            return self._keyless_anchors(signing, branch)
         if signing is None or signing.method != "ssh" or not signing.allowed_signers:
             return Anchors(signing, [])
         listed = read_file(self.repo, branch, signing.allowed_signers)
@@ -708,6 +718,52 @@ class Ledger:
         except (UnicodeDecodeError, ValueError) as exc:
             return Anchors(signing, [], str(exc))
 
+    def _keyless_anchors(self, signing: SigningPolicy, branch: DefaultBranch) -> Anchors:
+        try:
+            policy = keyless_policy(signing, self.repo)
+        except InputError as exc:
+            return Anchors(signing, [], exc.one_line())
+        root = None
+        if signing.trusted_root:
+            found = read_file(self.repo, branch, signing.trusted_root)
+            if found is None:
+                return Anchors(signing, [], f"the trusted root {branch.name}:"
+                               f"{signing.trusted_root} is not on the default branch")
+            self._scratch = self._scratch or Path(tempfile.mkdtemp(prefix="mlgate-trust-"))
+            root = self._scratch / "trusted_root.json"
+            root.write_bytes(found.content)
+        return Anchors(signing, [], keyless=policy, trusted_root=root)
+
+    def _keyless_signature(self, entry: Entry, anchors: Anchors) -> None:
+        """A Sigstore bundle in the evidence note, by the configured workflow, over exactly
+        this entry's statement."""
+        from mlgate.signing import keyless
+
+        note = self._note(entry.commit) or {}
+        found = (note.get("tags") or {}).get(entry.tag) or {}
+        bundle = found.get("signature")
+        name = "signature"
+        if not isinstance(bundle, dict):
+            entry.fail(name, f"{entry.stage} entries must be signed by {anchors.keyless.identity}"
+                       f" (Sigstore) and {entry.tag} has no signature in {NOTES_REF}")
+            return
+        try:
+            version = self.version(entry.artifact, str(entry.version))
+            artifact = (version.record or {}).get("artifact")
+            event = keyless.LedgerEvent.from_record(entry.tag, entry.record or {},
+                                                    artifact=artifact)
+            identity = keyless.verify(bundle, keyless.statement(event), anchors.keyless,
+                                      anchors.trusted_root)
+        except keyless.SignatureRefused as exc:
+            entry.fail(name, f"{entry.stage} entries must be signed by "
+                       f"{anchors.keyless.identity}: {exc}")
+            return
+        except InputError as exc:
+            entry.fail(name, f"the signature of {entry.tag} cannot be checked: "
+                       f"{exc.one_line()}")
+            return
+        entry.ok(name, f"signed by {identity} (Sigstore)", value=identity)
+
     def _signature(self, entry: Entry) -> None:
         """A stage entry the default branch requires signed must carry a valid signature by
         an allowed signer (checked in-process; ``mlgate verify`` also asks git)."""
@@ -719,9 +775,8 @@ class Ledger:
             entry.fail("signature", f"{entry.stage} entries must be signed, and signatures "
                        f"cannot be checked: {anchors.problem}")
             return
-        if policy.method != "ssh":
-            entry.fail("signature", f"{entry.stage} entries must be signed with "
-                       f"{policy.method}, which this reader does not check yet")
+        if policy.method == "sigstore":
+            self._keyless_signature(entry, anchors)
             return
         payload, armored = split_signed(entry.raw_tag)
         try:
@@ -886,6 +941,9 @@ def summarize_note(content: bytes) -> dict[str, Any]:
     tags: dict[str, Any] = {}
     for tag, item in doc["tags"].items():
         summary: dict[str, Any] = {"event": item["event"], "digest": canonical_digest(item)}
+        signature = (doc.get("signatures") or {}).get(tag)
+        if isinstance(signature, dict):
+            summary["signature"] = signature
         if item["event"] == ASSIGN:
             summary["approvals"] = item.get("approvals")
         reports: dict[str, Any] = {}
