@@ -7,14 +7,14 @@ work tree, and must still have the sha256 the version recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.policy_source import config_path_in_repo
 from mlgate.ledger.record import sha256_hex
-from mlgate.ledger.validate import Ledger
+from mlgate.ledger.validate import Entry, Ledger
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,7 @@ def load_stage_artifact(repo: Path, name: str, stage: str, remote: str = "origin
     falling back to an older champion file would let whoever broke the ledger weaken the gate.
     """
     repo = gitio.ensure_repo(Path(repo))
-    try:
-        config_path = config_path_in_repo(repo, config)
-    except InputError:
-        config_path = "mlgate.yaml"  # a config outside the repository: the default place
-    with Ledger(repo, remote=remote, config_path=config_path) as ledger:
+    with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
         if name not in ledger.index.artifacts:
             return None
         view = ledger.stage(name, stage)
@@ -59,10 +55,57 @@ def load_stage_artifact(repo: Path, name: str, stage: str, remote: str = "origin
             return None
         version = ledger.version(name, view.version)
         ignored = [f"{e.tag}: {e.reason}" for e in view.ignored]
-    rec = version.record or {}
+    found = _read(repo, name, view.version, stage, view.entry.tag, version)
+    return replace(found, ignored=ignored)
+
+
+def load_version_artifact(repo: Path, name: str, version: str, remote: str = "origin",
+                          config: Path | None = None) -> StageArtifact:
+    """``NAME@version``'s artifact, only when the version is valid (its signature included,
+    when the default branch requires signed artifacts); InputError naming why not."""
+    repo = gitio.ensure_repo(Path(repo))
+    with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
+        entry = ledger.version(name, version)
+        if not entry.valid:
+            raise InputError(f"{entry.tag} is not a valid ledger version: {entry.reason}",
+                             entry.tag)
+    return _read(repo, name, version, "", entry.tag, entry)
+
+
+def find_registered(repo: Path, content: bytes, remote: str = "origin",
+                    config: Path | None = None) -> StageArtifact | None:
+    """The valid version whose artifact is exactly ``content`` (None when there is none)."""
+    digest = sha256_hex(content)
+    repo = gitio.ensure_repo(Path(repo))
+    with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
+        for name, state in ledger.index.artifacts.items():
+            for version in reversed(state.versions_sorted()):
+                entry = ledger.version(name, version)
+                artifact = (entry.record or {}).get("artifact") or {}
+                if artifact.get("sha256") == digest and entry.valid:
+                    return _read(repo, name, version, "", entry.tag, entry)
+    return None
+
+
+def signatures_required(repo: Path, remote: str = "origin", config: Path | None = None) -> bool:
+    """Whether the default branch requires signed artifacts (``ledger.artifact_signing``)."""
+    repo = gitio.ensure_repo(Path(repo))
+    with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
+        return ledger.signing_anchors().artifacts is not None
+
+
+def _config_path(repo: Path, config: Path | None) -> str:
+    try:
+        return config_path_in_repo(repo, config)
+    except InputError:
+        return "mlgate.yaml"  # a config outside the repository: the default place
+
+
+def _read(repo: Path, name: str, version: str, stage: str, tag: str,
+          entry: Entry) -> StageArtifact:
+    rec = entry.record or {}
     path, expected = str(rec["artifact"]["path"]), str(rec["artifact"]["sha256"])
-    content = gitio.blob_bytes(repo, version.commit, path)
+    content = gitio.blob_bytes(repo, entry.commit, path)
     if content is None or sha256_hex(content) != expected:
-        raise InputError(f"{path} at {version.commit[:12]} changed while it was read", version.tag)
-    return StageArtifact(name, view.version, stage, view.entry.tag, version.commit, path,
-                         expected, content, ignored)
+        raise InputError(f"{path} at {entry.commit[:12]} changed while it was read", tag)
+    return StageArtifact(name, version, stage, tag, entry.commit, path, expected, content)

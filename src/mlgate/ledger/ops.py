@@ -20,7 +20,7 @@ from typing import Any
 from mlgate import __version__
 from mlgate.default_branch import read_file
 from mlgate.errors import InputError
-from mlgate.ledger import gitio
+from mlgate.ledger import artifacts, gitio
 from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.policy import (
     LedgerConfig,
@@ -119,8 +119,11 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
     if refusal is not None:
         return refusal
     gates = gate_summary(results)
-    note, evidence = evidence_entry({"event": "register",
-                                     "gates": [r.to_dict() for r in results]})
+    entry: dict[str, Any] = {"event": "register", "gates": [r.to_dict() for r in results]}
+    if lc.artifact_signing is not None:
+        entry["artifact_signature"] = artifacts.sign(repo, policy.branch, lc.artifact_signing,
+                                                     lc.signing, content, rel)
+    note, evidence = evidence_entry(entry)
 
     def build(ledger: Ledger) -> Plan:
         version = _check_new_version(ledger.index, req, commit) or ""

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from mlgate.errors import InputError
 from mlgate.ledger.approval import Approval
 from mlgate.ledger.record import policy_digest
-from mlgate.ledger.signing import SigningPolicy, signing_policy
+from mlgate.ledger.signing import (
+    ArtifactSigning,
+    SigningPolicy,
+    artifact_signing,
+    signing_policy,
+)
 from mlgate.result import CheckResult, Status
 
 if TYPE_CHECKING:
@@ -86,6 +91,7 @@ class LedgerConfig:
     raw: dict[str, Any] = field(default_factory=dict)
     where: str = "mlgate.yaml:ledger"
     signing: SigningPolicy | None = None
+    artifact_signing: ArtifactSigning | None = None
     config_path: str = "mlgate.yaml"  # repository path of the config these came from
 
     def stage(self, name: str, source: str = "--to") -> StagePolicy:
@@ -155,6 +161,9 @@ def ledger_config(config: Config | None) -> LedgerConfig:
             )
     _check_no_cycle(out, config)
     out.signing = signing_policy(raw.get("signing"), config.where("ledger", "signing"))
+    out.artifact_signing = artifact_signing(raw.get("artifact_signing"),
+                                            config.where("ledger", "artifact_signing"),
+                                            out.signing)
     unknown = [s for s in (out.signing.required_for if out.signing else ()) if s not in out.stages]
     if unknown:
         raise InputError(f"required_for names stage(s) {', '.join(unknown)}, which are not "

@@ -88,31 +88,11 @@ def private_key_file(policy: SigningPolicy, repo: Path) -> Iterator[Path | None]
     of the write and removed afterwards; a file path is used as it is (it must not be readable
     by others, as ssh-keygen insists).
     """
-    spec = policy.key
-    if not spec:
-        yield None
-        return
-    if spec.startswith(ENV_PREFIX):
-        name = spec[len(ENV_PREFIX):]
-        content = os.environ.get(name, "")
-        if not content.strip():
-            yield None
-            return
-        with tempfile.TemporaryDirectory(prefix="mlgate-key-") as tmp:
-            path = Path(tmp) / "signing_key"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(content if content.endswith("\n") else content + "\n")
-            yield path
-        return
-    path = Path(spec).expanduser()
-    path = path if path.is_absolute() else repo / path
-    if not path.is_file():
-        yield None
-        return
-    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError("the signing key is readable by others; chmod 600 it", path)
-    yield path
+    with secret_file(policy.key, repo, "signing_key") as path:
+        if path is not None and not (policy.key or "").startswith(ENV_PREFIX) and (
+                path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)):
+            raise InputError("the signing key is readable by others; chmod 600 it", path)
+        yield path
 
 
 def key_source(policy: SigningPolicy) -> str:
@@ -146,3 +126,53 @@ def origin_repository(repo: Path) -> str | None:
         return None
     match = re.search(r"[:/]([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?$", url)
     return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class ArtifactSigning:
+    """``ledger.artifact_signing``: how registered artifacts are signed and checked."""
+
+    method: str
+    private_key: str | None = None
+    public_key: str | None = None
+    where: str = "mlgate.yaml:ledger.artifact_signing"
+
+
+def artifact_signing(raw: dict[str, Any] | None, where: str,
+                     events: SigningPolicy | None) -> ArtifactSigning | None:
+    """Read ``ledger.artifact_signing`` (schema-validated) with its cross-checks."""
+    if not raw:
+        return None
+    out = ArtifactSigning(str(raw["method"]), raw.get("private_key"), raw.get("public_key"),
+                          where)
+    if out.method == "key" and not out.public_key:
+        raise InputError("key signing needs public_key (committed on the default branch)",
+                         where)
+    if out.method == "sigstore" and (events is None or events.method != "sigstore"):
+        raise InputError("sigstore artifact signing uses the workflow identity of "
+                         "ledger.signing, which must have method: sigstore", where)
+    return out
+
+
+@contextlib.contextmanager
+def secret_file(spec: str | None, repo: Path, name: str) -> Iterator[Path | None]:
+    """A key given as ``env:NAME`` (written to a private temporary file while needed) or as a
+    path; None when this machine does not have it."""
+    if not spec:
+        yield None
+        return
+    if spec.startswith(ENV_PREFIX):
+        content = os.environ.get(spec[len(ENV_PREFIX):], "")
+        if not content.strip():
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="mlgate-key-") as tmp:
+            path = Path(tmp) / name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(content if content.endswith("\n") else content + "\n")
+            yield path
+        return
+    path = Path(spec).expanduser()
+    path = path if path.is_absolute() else repo / path
+    yield path if path.is_file() else None

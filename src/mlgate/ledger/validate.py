@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +43,7 @@ from mlgate.default_branch import DefaultBranch, default_branch, read_file
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.approval import Approval, promotion_subject
+from mlgate.ledger.artifacts import check as check_artifact
 from mlgate.ledger.digests import DigestCache
 from mlgate.ledger.objects import ObjectStore, TagObject
 from mlgate.ledger.policy import (
@@ -55,7 +56,7 @@ from mlgate.ledger.policy import (
 )
 from mlgate.ledger.policy_source import on_default_branch, policy_from_bytes
 from mlgate.ledger.record import canonical_digest, read_record
-from mlgate.ledger.signing import SigningPolicy, keyless_policy
+from mlgate.ledger.signing import ArtifactSigning, SigningPolicy, keyless_policy
 from mlgate.ledger.state import ArtifactIndex, Index, StageRef, TagRef, load_index
 from mlgate.ledger.tags import parse_tag, stage_tag, version_tag
 from mlgate.resources import schema_problem
@@ -85,6 +86,7 @@ class Anchors:
     problem: str | None = None
     text: str = ""  # the allowed-signers file as the default branch has it
     keyless: Any = None  # the KeylessPolicy (method: sigstore)
+    artifacts: ArtifactSigning | None = None  # ledger.artifact_signing of the default branch
     trusted_root: Path | None = None  # its trusted_root.json, copied out of the default branch
 
 
@@ -454,7 +456,45 @@ class Ledger:
         note = self._evidence(entry, REGISTER)
         if note is not None:
             self._gate_reports(entry, note, artifact["sha256"], data)
+            self._artifact_signature(entry, note, artifact)
         return entry
+
+    def _artifact_signature(self, entry: Entry, note: dict[str, Any],
+                            artifact: dict[str, Any]) -> None:
+        """When the default branch requires signed artifacts: the signature stored with the
+        version's evidence verifies on the artifact's bytes in the registered commit."""
+        anchors = self.signing_anchors()
+        rules = anchors.artifacts
+        if rules is None:
+            return
+        name = "artifact signature"
+        if anchors.problem is not None:
+            entry.fail(name, f"artifacts must be signed, and signatures cannot be checked: "
+                       f"{anchors.problem}")
+            return
+        signature = note.get("artifact_signature")
+        if signature is None:
+            entry.fail(name, f"artifacts must be signed ({rules.method}) and {entry.tag} "
+                       "stores no artifact signature with its evidence")
+            return
+        content = gitio.blob_bytes(self.repo, entry.commit, str(artifact["path"]))
+        branch = self._default_branch()
+        if content is None or isinstance(branch, str):
+            entry.fail(name, "the artifact or the default branch cannot be read")
+            return
+        from mlgate.signing.errors import SignatureMismatch
+
+        try:
+            who = check_artifact(self.repo, branch, rules, anchors.policy, content,
+                                 str(artifact["path"]), signature)
+        except SignatureMismatch as exc:
+            entry.fail(name, f"the artifact signature does not verify ({exc.reason}): "
+                       f"{exc.message}")
+            return
+        except InputError as exc:
+            entry.fail(name, f"the artifact signature cannot be checked: {exc.one_line()}")
+            return
+        entry.ok(name, f"{artifact['path']} signed by {who}", value=who)
 
     def _gate_reports(self, entry: Entry, note: dict[str, Any], artifact_sha: str,
                       data: Any) -> None:
@@ -702,7 +742,10 @@ class Ledger:
                 return Anchors(None, [], f"the default branch's policy does not load "
                                f"({exc.one_line()})")
             self._parsed[found.blob] = config
-        signing = config.signing
+        return replace(self._event_anchors(config.signing, branch),
+                       artifacts=config.artifact_signing)
+
+    def _event_anchors(self, signing: SigningPolicy | None, branch: DefaultBranch) -> Anchors:
         if signing is not None and signing.method == "sigstore":
             return self._keyless_anchors(signing, branch)
         if signing is None or signing.method != "ssh" or not signing.allowed_signers:
@@ -946,6 +989,8 @@ def summarize_note(content: bytes) -> dict[str, Any]:
             summary["signature"] = signature
         if item["event"] == ASSIGN:
             summary["approvals"] = item.get("approvals")
+        if isinstance(item.get("artifact_signature"), dict):
+            summary["artifact_signature"] = item["artifact_signature"]
         reports: dict[str, Any] = {}
         for report in item.get("gates") or []:
             gate = str(report.get("gate"))

@@ -69,7 +69,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "(and probabilities); GET /health answers status. Runs until Ctrl-C or SIGTERM.",
     )
     s.add_argument("--model", required=True, help="model file (.skops; pickle with "
-                   "--allow-pickle)")
+                   "--allow-pickle), or a ledger version NAME@vX.Y.Z or NAME#STAGE: its "
+                   "artifact read from git, served only when its ledger entry is valid")
+    s.add_argument("--require-signature", action="store_true",
+                   help="serve a model file only when it is a registered artifact whose "
+                   "signature verifies (ledger.artifact_signing on the default branch)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
                    "127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one and prints "
@@ -95,10 +99,12 @@ def _serve(args: argparse.Namespace) -> GateResult:
     import signal
     import threading
 
+    from mlgate.load.serve_source import model_to_serve
     from mlgate.load.server import serve_model
     from mlgate.result import CheckResult, Status
 
-    server = serve_model(Path(args.model), args.host, args.port, args.allow_pickle)
+    with model_to_serve(args.model, args.require_signature) as (model_path, label):
+        server = serve_model(model_path, args.host, args.port, args.allow_pickle, label=label)
     stopping = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
@@ -118,6 +124,6 @@ def _serve(args: argparse.Namespace) -> GateResult:
             signal.signal(signal.SIGTERM, previous)
     return GateResult(
         gate="serve",
-        checks=[CheckResult("server stopped cleanly", Status.PASS, f"served {args.model}")],
-        summary=f"served {args.model} until stopped",
+        checks=[CheckResult("server stopped cleanly", Status.PASS, f"served {label}")],
+        summary=f"served {label} until stopped",
     )

@@ -138,18 +138,21 @@ def serve_model(
     port: int,
     allow_pickle: bool = False,
     ready: threading.Event | None = None,
+    label: str | None = None,
 ) -> ModelServer:
-    """Load the model (safely) and bind; the caller runs ``serve_forever``."""
+    """Load the model (safely) and bind; the caller runs ``serve_forever``. ``label`` names
+    what is served (default: the file name; a ledger version when it came from git)."""
     from mlgate.model.loading import load_model
 
     model = load_model(model_path, allow_pickle=allow_pickle)
     if not callable(getattr(model, "predict", None)):
         raise InputError("the loaded object has no predict() method", model_path)
+    name = label or model_path.name
     try:
-        server = ModelServer((host, port), model, model_path.name)
+        server = ModelServer((host, port), model, name)
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", "--port") from exc
-    print(f"mlgate serve: {model_path.name} on {server.url} (POST /predict, GET /health)",
+    print(f"mlgate serve: {name} on {server.url} (POST /predict, GET /health)",
           file=sys.stdout, flush=True)
     if ready is not None:
         ready.set()

@@ -1,0 +1,66 @@
+"""What ``mlgate serve`` loads: a model file, or a ledger version read from git.
+
+Serving ``NAME@vX.Y.Z`` or ``NAME#STAGE`` loads the artifact's bytes from the registered
+commit, and only when the ledger entry is valid (with signed artifacts required on the
+default branch, that includes the artifact's signature). ``--require-signature`` holds a model
+*file* to the same standard: it is served only when its bytes are a valid, signed version's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from mlgate.errors import InputError
+
+_VERSION_REF = re.compile(r"^(?P<name>[^@#\s]+)@(?P<version>v[0-9][^\s]*)$")
+_STAGE_REF = re.compile(r"^(?P<name>[^@#\s]+)#(?P<stage>[A-Za-z0-9][A-Za-z0-9/_-]*)$")
+
+
+@contextlib.contextmanager
+def model_to_serve(spec: str, require_signature: bool) -> Iterator[tuple[Path, str]]:
+    """(model file to load, label) for ``--model SPEC``; a ledger version is written to a
+    private temporary file that lives while the caller loads it."""
+    path = Path(spec)
+    if path.is_file():
+        label = path.name
+        if require_signature:
+            label = _signed_file(path)
+        yield path, label
+        return
+    version, stage = _VERSION_REF.match(spec), _STAGE_REF.match(spec)
+    if version is None and stage is None:
+        raise InputError("model file not found (nor a ledger version NAME@vX.Y.Z or NAME#STAGE)",
+                         spec)
+    from mlgate.ledger.artifacts import as_file
+    from mlgate.ledger.champion import load_stage_artifact, load_version_artifact
+
+    repo = Path.cwd()
+    if version is not None:
+        found = load_version_artifact(repo, version["name"], version["version"])
+    else:
+        assert stage is not None
+        staged = load_stage_artifact(repo, stage["name"], stage["stage"])
+        if staged is None:
+            raise InputError(f"no version of {stage['name']!r} is in stage {stage['stage']!r}",
+                             spec)
+        found = staged
+    with as_file(found.content, found.path) as copy:
+        yield copy, f"{found.name}@{found.version}"
+
+
+def _signed_file(path: Path) -> str:
+    from mlgate.ledger.champion import find_registered, signatures_required
+
+    repo = Path.cwd()
+    if not signatures_required(repo):
+        raise InputError("--require-signature: the default branch's mlgate.yaml has no "
+                         "ledger.artifact_signing, so no signature could vouch for it",
+                         "--require-signature")
+    found = find_registered(repo, path.read_bytes())
+    if found is None:
+        raise InputError("refusing to serve: these bytes are not a valid, signed registered "
+                         "artifact (changed after signing, or never registered)", path)
+    return f"{path.name} ({found.name}@{found.version})"
