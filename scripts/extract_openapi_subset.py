@@ -66,6 +66,7 @@ OPERATIONS = (
     "repos/list-deployment-branch-policies",
     "actions/get-github-actions-permissions-repository",
     "actions/set-github-actions-permissions-repository",
+    "actions/set-allowed-actions-repository",
     "actions/get-github-actions-default-workflow-permissions-repository",
     "actions/set-github-actions-default-workflow-permissions-repository",
     "users/get-by-username",

@@ -17,8 +17,9 @@ from GitHub's REST API and its documentation:
 * ``PUT /environments/{name}`` replaces the environment's protection (omitted fields are
   cleared); reviewers are given by user id; the deployment branch policy must be either
   protected branches or custom policies.
-* ``PUT /actions/permissions`` and ``PUT /actions/permissions/workflow`` answer 204 and keep
-  fields the body leaves out.
+* ``PUT /actions/permissions``, ``PUT /actions/permissions/selected-actions`` (409 unless
+  ``allowed_actions`` is ``selected``) and ``PUT /actions/permissions/workflow`` answer 204 and
+  keep fields the body leaves out.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SETTINGS_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "repos/list-deployment-branch-policies": ("actions:read",),
     "actions/get-github-actions-permissions-repository": ("administration:read",),
     "actions/set-github-actions-permissions-repository": ("administration:write",),
+    "actions/set-allowed-actions-repository": ("administration:write",),
     "actions/get-github-actions-default-workflow-permissions-repository":
         ("administration:read",),
     "actions/set-github-actions-default-workflow-permissions-repository":
@@ -92,6 +94,8 @@ class RepositorySettings:
         # GitHub's defaults for a new repository.
         self.actions_permissions: dict[str, Any] = {
             "enabled": True, "allowed_actions": "all", "sha_pinning_required": False}
+        self.selected_actions: dict[str, Any] = {
+            "github_owned_allowed": True, "verified_allowed": False, "patterns_allowed": []}
         self.workflow_permissions: dict[str, Any] = {
             "default_workflow_permissions": "read", "can_approve_pull_request_reviews": False}
 
@@ -325,6 +329,13 @@ class RepositorySettings:
     def op_actions__set_github_actions_permissions_repository(self, body: dict[str, Any],
                                                               **_: Any) -> tuple[int, Any]:
         self.actions_permissions.update(body)
+        return 204, None
+
+    def op_actions__set_allowed_actions_repository(self, body: dict[str, Any],
+                                                   **_: Any) -> tuple[int, Any]:
+        if self.actions_permissions.get("allowed_actions") != "selected":
+            raise Reply(409, "Conflict: allowed_actions is not 'selected'")
+        self.selected_actions.update(body)
         return 204, None
 
     def op_actions__get_github_actions_default_workflow_permissions_repository(
