@@ -161,6 +161,9 @@ BROKEN: dict[str, tuple[Callable[[GitHubEmulator, dict[str, int]], Any], str, st
                           "'main' does not require 'mlgate / churn'"),
     "another check required": (_edit("branch", rules=[_required_checks("ci")]),
                                "required check", "rulesets require ['ci']"),
+    "another mlgate check required": (
+        _edit("branch", rules=[_required_checks("mlgate / data+model")]), "required check",
+        "If 'mlgate / data+model' is your gate's check, pass --check with it"),
     "check ruleset in evaluate mode": (_edit("branch", enforcement="evaluate"),
                                        "required check", "does not require"),
     "write default token": (lambda em, ids: em.set_workflow_permissions("write"),
@@ -500,6 +503,7 @@ def test_hardening_guide_covers_every_check_and_fix(
 ) -> None:
     """docs/hardening.md has a section per check and shows each fix's call."""
     guide = (ROOT / "docs" / "hardening.md").read_text(encoding="utf-8")
+    github_emulator.set_workflow_permissions("write")  # GitHub's default is already read
     result, checks = doctor(config, "--check", CHECK)  # nothing set up: every fix is shown
     assert result.code == 1
     assert set(checks) == set(NAMES)

@@ -266,9 +266,12 @@ def check_required_check(repo: _Repository, options: DoctorOptions) -> CheckResu
                            f"cannot tell whether {branch!r} requires {check!r}: {reason}. "
                            f"Found: {found}. {fix.text()}",
                            details={**details, "permission": permission})
+    ours_elsewhere = [c for c in [*by_rules, *(protected or [])] if c.startswith("mlgate / ")]
+    hint = (f" If {ours_elsewhere[0]!r} is your gate's check, pass --check with it or set "
+            "github.check_name in mlgate.yaml." if ours_elsewhere else "")
     return CheckResult(CHECK_REQUIRED, Status.FAIL,
                        f"{branch!r} does not require {check!r}: commits whose gates failed "
-                       f"(or never ran) can reach it. Found: {found}. {fix.text()}",
+                       f"(or never ran) can reach it. Found: {found}.{hint} {fix.text()}",
                        details=details)
 
 
