@@ -451,6 +451,24 @@ def test_selected_actions_note_is_a_valid_call(
                                                 "patterns_allowed": []}
 
 
+def test_a_setting_the_plan_lacks_fails(config: Path, github_emulator: GitHubEmulator,
+                                        ids: dict[str, int]) -> None:
+    """No token fixes a 403 "Upgrade ...": the setting is missing, so the check fails."""
+    upgrade = "Upgrade to GitHub Pro or make this repository public to enable this feature."
+    github_emulator.inject("GET", "/repos/*/rulesets", 403, message=upgrade)
+    result, checks = doctor(config)
+    assert result.code == 1
+    check = checks["ledger tag ruleset"]
+    assert check["status"] == "fail"
+    assert f"rulesets: GitHub answered 403 {upgrade!r}: this repository's plan" in check[
+        "message"]
+    github_emulator.rulesets.pop(ids["branch"])
+    github_emulator.inject("GET", "/repos/*/branches/main/protection", 403, message=upgrade)
+    result, checks = doctor(config)
+    assert checks["required check"]["status"] == "fail"
+    assert "branch protection: not protected" in checks["required check"]["message"]
+
+
 # -- bad input: exit 2, one line --------------------------------------------------------------
 
 

@@ -245,9 +245,9 @@ def check_required_check(repo: _Repository, options: DoctorOptions) -> CheckResu
             [str(c) for c in required.get("contexts") or []]
             + [str(c.get("context")) for c in required.get("checks") or []]))
     except GitHubError as exc:
-        if exc.status == 403:
+        if exc.status == 403 and not _plan_limited(exc):
             unreadable, permission = exc, "administration: read"
-        elif exc.status != 404:
+        elif exc.status not in (403, 404):  # 404: not protected; 403 "Upgrade ...": cannot be
             raise
     if protected is not None and check in protected:
         return CheckResult(CHECK_REQUIRED, Status.PASS,
@@ -430,13 +430,19 @@ def _unreadable(name: str, exc: GitHubError, permission: str, what: str, fix: Fi
     not available to this repository (plan), which no token fixes."""
     details = {"fix": fix.to_dict(), "github": {"status": exc.status,
                                                 "message": exc.github_message}}
-    if "upgrade" in exc.github_message.lower():
+    if _plan_limited(exc):
         return CheckResult(name, Status.FAIL,
                            f"{what}: GitHub answered 403 {exc.github_message!r}: this repository's "
                            f"plan does not offer the setting. {fix.text()}", details=details)
     return CheckResult(name, Status.WARN,
                        f"cannot read {what}: {_permission_text(exc, permission)}. {fix.text()}",
                        details={**details, "permission": permission})
+
+
+def _plan_limited(exc: GitHubError) -> bool:
+    """GitHub's 403 for a feature the repository's plan lacks ("Upgrade to GitHub Pro or make
+    this repository public to enable this feature.")."""
+    return exc.status == 403 and "upgrade" in exc.github_message.lower()
 
 
 def _permission_text(exc: GitHubError, permission: str) -> str:

@@ -14,6 +14,7 @@ import json
 import shlex
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from mlgate.github.rulesets import GITHUB_ACTIONS_APP_ID
 
@@ -107,7 +108,7 @@ def environment_fix(repository: str, name: str, *, wait_timer: int,
           "protection rules: tick Required reviewers, add the people who approve releases, "
           f"tick Prevent self-review; Deployment branches and tags: {kind} → Save protection "
           "rules")
-    return Fix("PUT", f"/repos/{repository}/environments/{name}", body, ui, note)
+    return Fix("PUT", f"/repos/{repository}/environments/{quote(name, safe='')}", body, ui, note)
 
 
 def required_check_fix(repository: str, check: str, branch: str,

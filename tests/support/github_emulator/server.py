@@ -85,6 +85,7 @@ class Fault:
     delay: float
     reset_in: float
     retry_after: float | None
+    message: str | None = None
     used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -217,14 +218,16 @@ class GitHubEmulator(RepositorySettings):
 
     def inject(self, method: str, path_pattern: str, status: int | str | None = 500, *,
                times: int = 1, delay: float = 0.0, reset_in: float = 2.0,
-               retry_after: float | None = None) -> Fault:
+               retry_after: float | None = None, message: str | None = None) -> Fault:
         """Make the next ``times`` matching requests fail.
 
         ``path_pattern`` is a shell glob on the path (``/repos/*/pulls/*``). ``status`` is an
         HTTP status, ``"403-ratelimit"`` (primary rate limit: every request is refused until
-        ``reset_in`` seconds have passed), or None with ``delay`` for a slow reply.
+        ``reset_in`` seconds have passed), or None with ``delay`` for a slow reply. ``message``
+        replaces the reason phrase as GitHub's ``message``.
         """
-        fault = Fault(method.upper(), path_pattern, status, times, delay, reset_in, retry_after)
+        fault = Fault(method.upper(), path_pattern, status, times, delay, reset_in, retry_after,
+                      message)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -429,7 +432,7 @@ class GitHubEmulator(RepositorySettings):
                                  "x-ratelimit-reset": str(int(self.rate_limited_until))}
                 raise reply
         if fault and isinstance(fault.status, int):
-            reply = Reply(fault.status, _reason(fault.status))
+            reply = Reply(fault.status, fault.message or _reason(fault.status))
             if fault.retry_after is not None:
                 reply.body["message"] = "You have exceeded a secondary rate limit."
                 reply.headers = {"Retry-After": f"{fault.retry_after:g}"}
