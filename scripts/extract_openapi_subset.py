@@ -54,6 +54,22 @@ OPERATIONS = (
     "repos/get-release-by-tag",
     "repos/list-releases",
     "rate-limit/get",
+    # mlgate doctor: the settings the ledger's trust model relies on (and, in the tests, the
+    # calls that apply the fixes it prints).
+    "repos/get-repo-rulesets",
+    "repos/get-repo-ruleset",
+    "repos/create-repo-ruleset",
+    "repos/update-repo-ruleset",
+    "repos/get-branch-rules",
+    "repos/get-branch-protection",
+    "repos/create-or-update-environment",
+    "repos/list-deployment-branch-policies",
+    "actions/get-github-actions-permissions-repository",
+    "actions/set-github-actions-permissions-repository",
+    "actions/set-allowed-actions-repository",
+    "actions/get-github-actions-default-workflow-permissions-repository",
+    "actions/set-github-actions-default-workflow-permissions-repository",
+    "users/get-by-username",
 )
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

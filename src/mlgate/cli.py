@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "mlgate.ledger.commands",
     "mlgate.report.commands",
     "mlgate.init_command",
+    "mlgate.github.commands",
 )
 
 Handler = Callable[[argparse.Namespace], GateResult | list[GateResult]]

@@ -230,3 +230,26 @@ def test_permission_table() -> None:
     assert required_permission("GET", "/repos/o/r/pulls/5") == "pull-requests: read"
     assert required_permission("POST", "/repos/o/r/deployments/3/statuses") == "deployments: write"
     assert required_permission("GET", "/rate_limit") is None
+    assert required_permission("GET", "/repos/o/r/actions/permissions") == "administration: read"
+    assert required_permission("GET", "/repos/o/r/actions/permissions/workflow") == (
+        "administration: read")
+    assert required_permission("GET", "/repos/o/r/actions/runs/1") == "actions: read"
+    assert required_permission("GET", "/repos/o/r/branches/main/protection") == (
+        "administration: read")
+    assert required_permission("POST", "/repos/o/r/rulesets") == "administration: write"
+    assert required_permission("GET", "/repos/o/r/rulesets/7") == "metadata: read"
+    assert required_permission("GET", "/repos/o/r/rules/branches/main") == "metadata: read"
+    assert required_permission("GET", "/repos/o/r/environments/production/deployment-branch-"
+                               "policies") == "actions: read"
+
+
+def test_403_on_a_settings_endpoint_says_workflow_tokens_cannot_have_it(
+    github_emulator: GitHubEmulator,
+) -> None:
+    token = github_emulator.restricted_token(administration="none")
+    client = GitHubClient(token, github_emulator.url, github_emulator.repository)
+    with pytest.raises(GitHubError) as info:
+        client.get("/repos/{owner}/{repo}/actions/permissions")
+    line = info.value.one_line()
+    assert "the token needs `administration: read`" in line
+    assert "GITHUB_TOKEN cannot have it" in line and "permissions:`" not in line

@@ -317,11 +317,13 @@ class GitHubClient:
             hint = "the token in GITHUB_TOKEN is invalid or expired"
         elif status == 403 and NOT_ACCESSIBLE.lower() in message.lower():
             permission = required_permission(method, path)
-            hint = (
-                f"add `{permission}` to the workflow's `permissions:`"
-                if permission
-                else "the token lacks a permission for this endpoint"
-            )
+            if not permission:
+                hint = "the token lacks a permission for this endpoint"
+            elif permission.startswith("administration"):
+                hint = (f"the token needs `{permission}` (a fine-grained token or GitHub App "
+                        "permission; a workflow's GITHUB_TOKEN cannot have it)")
+            else:
+                hint = f"add `{permission}` to the workflow's `permissions:`"
         elif status == 404:
             subject = what or "the resource"
             where = f" in {self.repository}" if self.repository else ""

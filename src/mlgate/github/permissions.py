@@ -24,8 +24,17 @@ _RULES: tuple[tuple[frozenset[str], str, str], ...] = (
     (frozenset({"POST", "DELETE"}), r"/deployments(/\d+(/statuses)?)?", "deployments: write"),
     (frozenset({"GET"}), r"/deployments(/\d+(/statuses(/\d+)?)?)?", "deployments: read"),
     (frozenset({"POST"}), r"/actions/runs/\d+/pending_deployments", "deployments: write"),
+    # Repository settings (mlgate doctor). "administration" is a fine-grained token or GitHub
+    # App permission: a workflow's GITHUB_TOKEN cannot have it.
+    (frozenset({"GET"}), r"/actions/permissions(/.*)?", "administration: read"),
+    (frozenset({"PUT"}), r"/actions/permissions(/.*)?", "administration: write"),
+    (frozenset({"GET"}), r"/branches/[^/]+/protection(/.*)?", "administration: read"),
+    (frozenset({"POST", "PUT", "DELETE"}), r"/rulesets(/\d+)?", "administration: write"),
+    (frozenset({"GET"}), r"/(rulesets(/\d+)?|rules/branches/.+)", "metadata: read"),
+    (frozenset({"PUT", "DELETE"}), r"/environments/[^/]+", "administration: write"),
     (frozenset({"GET"}), r"/actions/.*", "actions: read"),
-    (frozenset({"GET"}), r"/environments(/[^/]+)?", "actions: read"),
+    (frozenset({"GET"}), r"/environments(/[^/]+)?(/deployment-branch-policies)?",
+     "actions: read"),
     (frozenset({"GET"}), r"/pulls(/\d+)?", "pull-requests: read"),
     (frozenset({"POST", "PATCH"}), r"/pulls(/\d+)?", "pull-requests: write"),
     (frozenset({"POST", "PATCH", "DELETE"}), r"/releases(/.*)?", "contents: write"),

@@ -29,13 +29,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.support.github_emulator.replies import Reply
+from tests.support.github_emulator.settings import SETTINGS_PERMISSIONS, RepositorySettings
 from tests.support.github_emulator.spec import Operation, Spec
 
-DOCS = "https://docs.github.com/rest"
 LEVELS = {"none": 0, "read": 1, "write": 2}
 SCOPES = (
-    "actions", "checks", "contents", "deployments", "issues", "metadata", "pull_requests",
-    "statuses",
+    "actions", "administration", "checks", "contents", "deployments", "issues", "metadata",
+    "pull_requests", "statuses",
 )
 # operationId -> permissions of which the token needs at least one ("scope:level").
 PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -69,17 +70,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "repos/get-release-by-tag": ("contents:read",),
     "repos/list-releases": ("contents:read",),
     "rate-limit/get": (),
+    **SETTINGS_PERMISSIONS,
 }
-
-
-class Reply(Exception):
-    """Raised by an operation to answer with an error status (validated like any response)."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"message": message, "documentation_url": DOCS, **extra}
-        self.headers: dict[str, str] = {}
 
 
 @dataclass
@@ -93,6 +85,7 @@ class Fault:
     delay: float
     reset_in: float
     retry_after: float | None
+    message: str | None = None
     used: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -117,10 +110,12 @@ class LoggedRequest:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class GitHubEmulator:
+class GitHubEmulator(RepositorySettings):
     """The emulator: start it, point ``GITHUB_API_URL`` at :attr:`url`, inspect its state.
 
     One repository (``owner/name``) is served; others answer 404 like private repositories.
+    Repository settings (rulesets, branch protection, environment protection, Actions
+    permissions) come from :class:`RepositorySettings`.
     """
 
     def __init__(self, repository: str = "octo-org/churn", token: str = "ghs_emulatortoken0001",
@@ -157,6 +152,9 @@ class GitHubEmulator:
         self.collaborators: dict[str, str] = {}
         self.releases: dict[int, dict[str, Any]] = {}
         self.branches: dict[str, str] = {"main": _sha("main")}
+        self.default_branch = "main"
+        self.users: dict[int, str] = {}  # id -> login of every user the emulator has shown
+        self._init_settings()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -220,14 +218,16 @@ class GitHubEmulator:
 
     def inject(self, method: str, path_pattern: str, status: int | str | None = 500, *,
                times: int = 1, delay: float = 0.0, reset_in: float = 2.0,
-               retry_after: float | None = None) -> Fault:
+               retry_after: float | None = None, message: str | None = None) -> Fault:
         """Make the next ``times`` matching requests fail.
 
         ``path_pattern`` is a shell glob on the path (``/repos/*/pulls/*``). ``status`` is an
         HTTP status, ``"403-ratelimit"`` (primary rate limit: every request is refused until
-        ``reset_in`` seconds have passed), or None with ``delay`` for a slow reply.
+        ``reset_in`` seconds have passed), or None with ``delay`` for a slow reply. ``message``
+        replaces the reason phrase as GitHub's ``message``.
         """
-        fault = Fault(method.upper(), path_pattern, status, times, delay, reset_in, retry_after)
+        fault = Fault(method.upper(), path_pattern, status, times, delay, reset_in, retry_after,
+                      message)
         with self.lock:
             self.faults.append(fault)
         return fault
@@ -286,25 +286,6 @@ class GitHubEmulator:
         """A comment written by someone (e.g. a reviewer's ``/approve``)."""
         with self.lock:
             return self._new_comment(issue_number, login, body, created_at or _now())
-
-    def add_environment(self, name: str, reviewers: list[str] | None = None,
-                        wait_timer: int = 0) -> dict[str, Any]:
-        env = self.spec.example("repos/get-environment", "200")
-        env.update(id=next(self._ids), name=name, url=self._api(f"/environments/{name}"),
-                   html_url=self._html(f"/deployments/activity_log?environments_filter={name}"),
-                   created_at=_now(), updated_at=_now())
-        rules = []
-        if wait_timer:
-            rules.append({"id": next(self._ids), "node_id": "GA_wait", "type": "wait_timer",
-                          "wait_timer": wait_timer})
-        if reviewers:
-            rules.append({"id": next(self._ids), "node_id": "GA_reviewers",
-                          "type": "required_reviewers", "prevent_self_review": True,
-                          "reviewers": [{"type": "User", "reviewer": self._user(r)}
-                                        for r in reviewers]})
-        env["protection_rules"] = rules
-        self.environments[name] = env
-        return env
 
     def add_run(self, run_id: int, head_sha: str | None = None, *, event: str = "push",
                 name: str = "ml-release", status: str = "waiting") -> dict[str, Any]:
@@ -425,7 +406,7 @@ class GitHubEmulator:
             handler = getattr(self, "op_" + op.operation_id.replace("/", "__").replace("-", "_"))
             with self.lock:
                 result = handler(params=params, query=query, body=body or {},
-                                 login=self.token_logins[token])
+                                 login=self.token_logins[token], token=token)
             status, payload, extra = result if len(result) == 3 else (*result, {})
             return status, extra, payload
         except Reply as reply:
@@ -451,7 +432,7 @@ class GitHubEmulator:
                                  "x-ratelimit-reset": str(int(self.rate_limited_until))}
                 raise reply
         if fault and isinstance(fault.status, int):
-            reply = Reply(fault.status, _reason(fault.status))
+            reply = Reply(fault.status, fault.message or _reason(fault.status))
             if fault.retry_after is not None:
                 reply.body["message"] = "You have exceeded a secondary rate limit."
                 reply.headers = {"Retry-After": f"{fault.retry_after:g}"}
@@ -485,6 +466,7 @@ class GitHubEmulator:
         user.update(login=login, id=uid, node_id=f"U_{uid}", url=f"{self.url}/users/{login}",
                     html_url=f"https://github.com/{login}",
                     type="Bot" if login.endswith("[bot]") else "User")
+        self.users[uid] = login
         return user
 
     def _page(self, items: list[Any], query: dict[str, list[str]], path: str,
@@ -553,7 +535,8 @@ class GitHubEmulator:
     def op_repos__get(self, **_: Any) -> tuple[int, Any]:
         repo = self.spec.example("repos/get", "200")
         repo.update(name=self.repo, full_name=self.repository, url=self._api(""),
-                    html_url=self._html(""), language="Python", default_branch="main")
+                    html_url=self._html(""), language="Python",
+                    default_branch=self.default_branch)
         repo["owner"] = self._user(self.owner)
         for key in ("source", "parent", "template_repository", "organization"):
             repo.pop(key, None)
@@ -802,12 +785,6 @@ class GitHubEmulator:
         dep = self._deployment(params["deployment_id"])
         path = f"/repos/{self.repository}/deployments/{dep['id']}/statuses"
         return self._page(self.deployment_statuses[dep["id"]], query, path)
-
-    def op_repos__get_environment(self, params: dict[str, str], **_: Any) -> tuple[int, Any]:
-        env = self.environments.get(params["environment_name"])
-        if env is None:
-            raise Reply(404, "Not Found")
-        return 200, env
 
     def _run(self, run_id: str) -> dict[str, Any]:
         run = self.runs.get(int(run_id))
