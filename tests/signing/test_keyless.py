@@ -164,6 +164,65 @@ def test_signature_by_another_identity_refuses(
     assert named in info.value.reason
 
 
+# --- a reusable workflow of another repository --------------------------------------------
+
+REUSABLE = replace(POLICY, workflow_repository="mlgate/mlgate", workflow_ref="refs/tags/v1")
+REUSABLE_SAN = "mlgate/mlgate/.github/workflows/ml-release.yml@refs/tags/v1"
+
+
+def test_reusable_workflow_policy_pins_the_calling_run(local_sigstore: ServedSigstore) -> None:
+    """The SAN names the reusable workflow at its ref; source repository and ref are the
+    caller's run, so the same workflow called from another repository or ref is refused."""
+    stmt = keyless.statement(promotion())
+    bundle = sign(local_sigstore, stmt, job_workflow_ref=REUSABLE_SAN)
+    assert keyless.verify(bundle, stmt, REUSABLE, local_sigstore.trusted_root) == (
+        f"https://github.com/{REUSABLE_SAN}")
+    with pytest.raises(SignatureRefused, match="not signed by the release workflow"):
+        keyless.verify(bundle, stmt, POLICY, local_sigstore.trusted_root)
+    for claims, named in (({"ref": "refs/heads/feature"}, "source ref"),
+                          ({"repository": "mallory/churn"}, "source repository")):
+        other = sign(local_sigstore, stmt, job_workflow_ref=REUSABLE_SAN, **claims)
+        with pytest.raises(SignatureRefused, match=named):
+            keyless.verify(other, stmt, REUSABLE, local_sigstore.trusted_root)
+
+
+# --- with the policy, a token for another identity is refused before signing ----------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "claims", "named"),
+    [
+        (POLICY, {"workflow": ".github/workflows/pr.yml"}, "would sign as https://github.com/"
+         "octo-org/churn/.github/workflows/pr.yml@refs/heads/main"),
+        (POLICY, {"ref": "refs/heads/feature"}, "would sign as"),
+        (POLICY, {"repository": "mallory/churn"}, "would sign as"),
+        (POLICY, {"issuer": "https://token.actions.example.com"}, "the OIDC token is from"),
+        (POLICY, {"repository": "mallory/fork", "job_workflow_ref":
+                  "octo-org/churn/.github/workflows/ml-release.yml@refs/heads/main"},
+         "repository mallory/fork"),
+        (REUSABLE, {"ref": "refs/heads/feature", "job_workflow_ref": REUSABLE_SAN},
+         "this run is on refs/heads/feature"),
+    ],
+    ids=["workflow", "ref", "repository", "issuer", "reusable-workflow-from-elsewhere",
+         "reusable-workflow-from-another-ref"],
+)
+def test_signing_with_the_policy_refuses_a_token_for_another_identity(
+    local_sigstore: ServedSigstore, policy: KeylessPolicy, claims: dict[str, Any], named: str,
+) -> None:
+    token = local_sigstore.instance.token(github_claims(**claims))
+    with pytest.raises(InputError, match=named) as info:
+        keyless.sign(keyless.statement(promotion()), token,
+                     trust_config=local_sigstore.trust_config, policy=policy)
+    assert info.value.source == "sigstore"
+
+
+def test_signing_with_the_policy_signs_what_verify_accepts(local_sigstore: ServedSigstore) -> None:
+    stmt = keyless.statement(promotion())
+    token = local_sigstore.instance.token(github_claims())
+    bundle = keyless.sign(stmt, token, trust_config=local_sigstore.trust_config, policy=POLICY)
+    assert keyless.verify(bundle, stmt, POLICY, local_sigstore.trusted_root) == IDENTITY
+
+
 # --- the statement must be the recorded event -----------------------------------------------
 
 

@@ -34,7 +34,8 @@ from mlgate.signing.artifact import (
     sign_artifact,
     verify_artifact,
 )
-from mlgate.signing.methods import GITHUB_ACTIONS_ISSUER, github_workflow_identity
+from mlgate.signing.workflow_identity import GITHUB_ISSUER as GITHUB_ACTIONS_ISSUER
+from mlgate.signing.workflow_identity import KeylessPolicy, SignerIdentity
 from tests.signing.conftest import FIXTURES, sigstore_trust_config
 
 IBM_IDENTITY = "stefanb@us.ibm.com"
@@ -68,6 +69,17 @@ def test_a_reusable_workflow_is_pinned_to_the_calling_repository() -> None:
     assert method.repository == "octo-org/models"
 
 
+def test_the_ledger_policy_is_the_artifact_signer() -> None:
+    """One configured identity: ``ledger.signing`` builds the artifact method too."""
+    policy = KeylessPolicy.from_config(
+        {"method": "sigstore", "workflow": ".github/workflows/mlgate-release.yml",
+         "ref": "refs/heads/main"}, repository="octo-org/models")
+    method = SigstoreMethod.from_policy(policy)
+    assert method.signer == policy.signer
+    assert method == SigstoreMethod.github_workflow("octo-org/models", "mlgate-release.yml")
+    assert method.identity == RELEASE
+
+
 @pytest.mark.parametrize(("repository", "workflow", "ref", "field"), [
     ("octo-org/models", "release.yml", "refs/pull/7/merge", "ref"),
     ("octo-org/models", "release.yml", "main", "ref"),
@@ -81,7 +93,7 @@ def test_identity_parts_that_would_widen_trust_are_bad_input(
     repository: str, workflow: str, ref: str, field: str
 ) -> None:
     with pytest.raises(InputError) as raised:
-        github_workflow_identity(repository, workflow, ref)
+        SigstoreMethod.github_workflow(repository, workflow, ref)
     assert raised.value.source == field
 
 
@@ -124,8 +136,7 @@ def test_a_token_for_another_signer_is_refused_before_signing(
     model: Path, no_actions_env: None, claims: dict[str, Any], message: str
 ) -> None:
     base = SigstoreMethod.github_workflow("octo-org/models", "mlgate-release.yml")
-    method = SigstoreMethod(identity=base.identity, repository=base.repository,
-                            identity_token=_jwt(claims))
+    method = SigstoreMethod(base.signer, identity_token=_jwt(claims))
     with pytest.raises(InputError, match=message) as raised:
         sign_artifact(model, method)
     assert not isinstance(raised.value, SignatureMismatch)
@@ -134,7 +145,7 @@ def test_a_token_for_another_signer_is_refused_before_signing(
 
 def test_a_token_that_is_not_a_jwt_is_bad_input(model: Path, no_actions_env: None) -> None:
     with pytest.raises(InputError, match="unusable"):
-        sign_artifact(model, SigstoreMethod(identity=RELEASE, identity_token="not-a-token"))
+        sign_artifact(model, SigstoreMethod(SignerIdentity(RELEASE), identity_token="not-a-token"))
 
 
 class _SigstoreStandIn(BaseHTTPRequestHandler):
@@ -218,7 +229,7 @@ def test_a_trust_config_that_does_not_exist_is_bad_input(
     model: Path, tmp_path: Path, no_actions_env: None
 ) -> None:
     missing = tmp_path / "trust.json"
-    method = SigstoreMethod(identity=IBM_IDENTITY, issuer=IBM_ISSUER, trust_config=missing)
+    method = SigstoreMethod(SignerIdentity(IBM_IDENTITY, IBM_ISSUER), trust_config=missing)
     bundle = json.loads((FIXTURES / "model-transparency-v1.1.0-sigstore.sig").read_text())
     with pytest.raises(InputError, match="trust config") as raised:
         verify_artifact(model, bundle, method)
@@ -245,7 +256,7 @@ def test_a_genuine_bundle_passes_sigstore_checks_but_covers_a_directory(
 ) -> None:
     """Certificate chain, Rekor inclusion, identity and issuer all verify (offline), so the
     refusal comes from the content: the bundle signs two files, and mlgate signs one."""
-    method = SigstoreMethod(identity=IBM_IDENTITY, issuer=IBM_ISSUER, trust_config=public_trust)
+    method = SigstoreMethod(SignerIdentity(IBM_IDENTITY, IBM_ISSUER), trust_config=public_trust)
     with pytest.raises(SignatureMismatch, match="covers 2 file") as raised:
         verify_artifact(FIXTURES / "signme-1", real_bundle, method)
     assert raised.value.reason == "content"
@@ -254,7 +265,7 @@ def test_a_genuine_bundle_passes_sigstore_checks_but_covers_a_directory(
 def test_a_tampered_bundle_fails_sigstore_verification(
     real_bundle: dict[str, Any], public_trust: Path
 ) -> None:
-    method = SigstoreMethod(identity=IBM_IDENTITY, issuer=IBM_ISSUER, trust_config=public_trust)
+    method = SigstoreMethod(SignerIdentity(IBM_IDENTITY, IBM_ISSUER), trust_config=public_trust)
     sig = bytearray(base64.b64decode(real_bundle["dsseEnvelope"]["signatures"][0]["sig"]))
     sig[-1] ^= 0x01
     tampered = copy.deepcopy(real_bundle)
@@ -273,7 +284,7 @@ def test_a_certificate_of_another_signer_is_a_refusal(
     real_bundle: dict[str, Any], public_trust: Path, identity: str, issuer: str,
     repository: str | None, message: str
 ) -> None:
-    method = SigstoreMethod(identity=identity, issuer=issuer, repository=repository,
+    method = SigstoreMethod(SignerIdentity(identity, issuer, repository),
                             trust_config=public_trust)
     with pytest.raises(SignatureMismatch, match=message) as raised:
         verify_artifact(FIXTURES / "signme-1", real_bundle, method)
@@ -294,7 +305,7 @@ def test_a_bundle_without_its_certificate_is_bad_input(
 ) -> None:
     broken = copy.deepcopy(real_bundle)
     broken["verificationMaterial"]["certificate"] = {"rawBytes": "bm90IGEgY2VydA=="}
-    method = SigstoreMethod(identity=IBM_IDENTITY, issuer=IBM_ISSUER, trust_config=public_trust)
+    method = SigstoreMethod(SignerIdentity(IBM_IDENTITY, IBM_ISSUER), trust_config=public_trust)
     with pytest.raises(InputError, match="malformed Sigstore bundle") as raised:
         verify_artifact(FIXTURES / "signme-1", broken, method, source="notes:churn@v1.0.0")
     assert not isinstance(raised.value, SignatureMismatch)

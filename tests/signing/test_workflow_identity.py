@@ -22,6 +22,7 @@ from mlgate.signing.workflow_identity import (
     CertificateIdentityPolicy,
     IdentityMismatch,
     KeylessPolicy,
+    SignerIdentity,
     identity_problems,
 )
 
@@ -86,6 +87,31 @@ def test_configuration_without_any_repository_is_input_error() -> None:
     with pytest.raises(InputError, match="needs repository"):
         KeylessPolicy.from_config({"method": "sigstore", "workflow": ".github/workflows/a.yml",
                                    "ref": "refs/heads/main"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("ref", "refs/pull/7/merge"), ("ref", "refs/heads/../main"),
+     ("repository", "octo-org/churn\n"), ("workflow", ".github/workflows/a.yml\n")],
+)
+def test_refs_other_than_branches_and_tags_and_trailing_newlines_are_refused(
+    field: str, value: str
+) -> None:
+    section = {"method": "sigstore", "workflow": ".github/workflows/a.yml",
+               "ref": "refs/heads/main", "repository": "octo-org/churn", field: value}
+    with pytest.raises(InputError, match=field) as info:
+        KeylessPolicy.from_config(section)
+    assert info.value.source == "mlgate.yaml:ledger.signing"
+
+
+def test_a_reusable_workflow_changes_only_the_san() -> None:
+    policy = KeylessPolicy(workflow=".github/workflows/ml-release.yml", ref="refs/heads/main",
+                           repository="octo-org/churn", workflow_repository="mlgate/mlgate",
+                           workflow_ref="refs/tags/v1")
+    assert policy.signer == SignerIdentity(
+        identity="https://github.com/mlgate/mlgate/.github/workflows/ml-release.yml"
+                 "@refs/tags/v1",
+        issuer=GITHUB_ISSUER, repository="octo-org/churn", ref="refs/heads/main")
 
 
 # --- a real Fulcio certificate --------------------------------------------------------------

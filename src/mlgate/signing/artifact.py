@@ -26,11 +26,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cryptography import x509
+
 from mlgate.errors import InputError
-from mlgate.signing import artifact_keyless as keyless
 from mlgate.signing import document, keys
 from mlgate.signing.errors import SignatureMismatch
+from mlgate.signing.keyless import signing_token
 from mlgate.signing.methods import KeyMethod, SigstoreMethod
+from mlgate.signing.workflow_identity import IdentityProblem, certificate_problems
 
 __all__ = ["KeyMethod", "SignatureMismatch", "SigstoreMethod", "sign_artifact", "verify_artifact"]
 
@@ -58,7 +61,7 @@ def sign_artifact(path: Path, method: Method) -> dict[str, Any]:
             config.use_elliptic_key_signer(private_key=key_file, password=password)
         else:
             _check_trust_config(method)
-            token = keyless.identity_token(method)
+            token = signing_token(method.identity_token, method.signer)
             try:
                 config.use_sigstore_signer(
                     identity_token=token,
@@ -94,13 +97,13 @@ def verify_artifact(
     where = str(source)
     doc = document.parse(signature, where)
     lib = _library()
-    _parse_for_library(doc, where)
+    certificate = _parse_for_library(doc, where)
     with tempfile.TemporaryDirectory(prefix="mlgate-verify-") as tmp:
         config = lib.verifying.Config().set_hashing_config(_hashing(lib))
         if isinstance(method, KeyMethod):
             who = _key_verifier(config, doc, method, path, Path(tmp))
         else:
-            who = _sigstore_verifier(config, doc, method, path, where)
+            who = _sigstore_verifier(config, certificate, method, path)
         signature_file = Path(tmp) / "signature.json"
         signature_file.write_text(json.dumps(doc.bundle), encoding="utf-8")
         _run_verification(config, artifact, signature_file, doc, path)
@@ -132,33 +135,53 @@ def _key_verifier(config: Any, doc: document.Document, method: KeyMethod, path: 
     return keys.describe(key)
 
 
-def _sigstore_verifier(config: Any, doc: document.Document, method: SigstoreMethod,
-                       path: Path, where: str) -> str:
-    if not method.identity:
+def _sigstore_verifier(config: Any, certificate: x509.Certificate | None,
+                       method: SigstoreMethod, path: Path) -> str:
+    """Refuse a certificate of another signer, then set up model-signing's verification.
+
+    The certificate is checked before model-signing authenticates it: refusing early is safe,
+    and accepting needs model-signing's verification too, which checks the same certificate
+    against the trust root, the transparency log and the identity and issuer again.
+    """
+    signer = method.signer
+    if signer is None:
         raise InputError("Sigstore verification needs the expected signer identity", "identity")
-    if doc.signer != "certificate":
+    if certificate is None:
         raise SignatureMismatch(
-            f"signed with a key, not by the Sigstore identity {method.identity}", path, "identity"
+            f"signed with a key, not by the Sigstore identity {signer.identity}", path, "identity"
         )
     _check_trust_config(method)
-    found = keyless.certificate_identity(doc.bundle, where)
-    keyless.check_certificate(found, method, str(path))
+    problems = certificate_problems(certificate, signer)
+    if problems:
+        refusals = dict.fromkeys(_identity_refusal(problem) for problem in problems)
+        raise SignatureMismatch("; ".join(refusals), path, "identity")
     try:
         config.use_sigstore_verifier(
-            identity=method.identity,
-            oidc_issuer=method.issuer,
+            identity=signer.identity,
+            oidc_issuer=signer.issuer,
             use_staging=method.staging,
             trust_config=method.trust_config,
         )
     except Exception as exc:  # the trust root comes from TUF over the network, or a file
         raise _sigstore_unavailable(exc, method) from None
-    who = f"Sigstore {method.identity} (issuer {method.issuer})"
-    return f"{who}, repository {method.repository}" if method.repository else who
+    who = f"Sigstore {signer.identity} (issuer {signer.issuer})"
+    return f"{who}, repository {signer.repository}" if signer.repository else who
 
 
-def _parse_for_library(doc: document.Document, source: str) -> None:
+def _identity_refusal(problem: IdentityProblem) -> str:
+    """How an artifact refusal words one identity problem."""
+    found = problem.found or ("an unnamed identity" if problem.claim == "identity" else "(none)")
+    if problem.claim == "identity":
+        return f"signed by {found}, not by {problem.wanted}"
+    if problem.claim == "OIDC issuer":
+        return f"the signing certificate's OIDC issuer is {found}, not {problem.wanted}"
+    return f"the signing certificate names {problem.claim} {found}, not {problem.wanted}"
+
+
+def _parse_for_library(doc: document.Document, source: str) -> x509.Certificate | None:
     """Parse the bundle with the model the library will use, so that a document it cannot
-    read is bad input here, and every later library failure is a verification failure."""
+    read is bad input here, and every later library failure is a verification failure.
+    Returns the signing certificate (None for a key-signed document)."""
     try:
         if doc.signer == "key":
             from sigstore_models.bundle.v1 import Bundle as KeyBundle
@@ -168,10 +191,10 @@ def _parse_for_library(doc: document.Document, source: str) -> None:
             material.setdefault("tlogEntries", [])
             bundle["verificationMaterial"] = material
             KeyBundle.from_dict(bundle)
-        else:
-            from sigstore.models import Bundle as SigstoreBundle
+            return None
+        from sigstore.models import Bundle as SigstoreBundle
 
-            SigstoreBundle.from_json(json.dumps(doc.bundle))
+        return SigstoreBundle.from_json(json.dumps(doc.bundle)).signing_certificate
     except Exception as exc:  # pydantic and sigstore raise several types for bad documents
         detail = " ".join(str(exc).split())[:200]
         raise InputError(f"malformed Sigstore bundle: {detail}", source) from None

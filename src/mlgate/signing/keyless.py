@@ -19,11 +19,18 @@ Outcomes, for the ledger's validating reader:
 * any other :class:`InputError`: the configuration or environment is wrong (no trust root, no
   OIDC credential, bad policy): exit 2.
 
-``sigstore`` is an optional dependency (``pip install 'mlgate[sigstore]'``), imported only here.
+The OIDC token to sign with (:func:`signing_token`: the job's own, :func:`ambient_identity_token`,
+checked against the expected signer by :func:`check_token`) is also the one artifact signing
+(:mod:`mlgate.signing.artifact`) uses.
+
+``sigstore`` is an optional dependency (``pip install 'mlgate[signing]'``), imported only in
+functions.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from collections.abc import Mapping
@@ -47,10 +54,12 @@ from mlgate.signing.workflow_identity import (
     CertificateIdentityPolicy,
     IdentityMismatch,
     KeylessPolicy,
+    SignerIdentity,
 )
 
 if TYPE_CHECKING:
     from sigstore.models import Bundle
+    from sigstore.oidc import IdentityToken
     from sigstore.verify import Verifier
 
 __all__ = [
@@ -65,7 +74,9 @@ __all__ = [
     "SignatureRefused",
     "ambient_identity_token",
     "canonical_bytes",
+    "check_token",
     "sign",
+    "signing_token",
     "statement",
     "verify",
 ]
@@ -95,33 +106,26 @@ class BundleUnreadable(InputError):
 
 def sign(
     statement: Mapping[str, Any], identity_token: str | None = None, *,
-    trust_config: Path | None = None,
+    trust_config: Path | None = None, policy: KeylessPolicy | None = None,
 ) -> dict[str, Any]:
     """Sign ``statement`` (from :func:`statement`) as a DSSE envelope; return the Sigstore
     bundle (a JSON object, as sigstore writes it).
 
     ``identity_token`` is an OIDC token for audience ``sigstore``; by default the job's own
     (``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN``, present only with ``id-token: write``).
+    With ``policy`` (the one :func:`verify` will be given), a token for another workflow,
+    ref, repository or issuer is refused before anything is signed (:func:`check_token`).
     Fulcio certifies an ephemeral key for that identity and Rekor logs the signature, so this
     needs network: Sigstore's public-good instance (its trust material fetched with TUF), or
     the instance described by ``trust_config`` (a ``ClientTrustConfig`` JSON file: trusted
     root plus signing config).
     """
     payload = canonical_bytes(statement)
-    token = identity_token if identity_token is not None else ambient_identity_token()
-    if not token.strip():
-        raise InputError("the OIDC identity token is empty", "identity token")
-    _require_sigstore()
+    token = signing_token(identity_token, policy.signer if policy is not None else None)
+    identity = _identity_token(token)
     from sigstore import dsse
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.oidc import IdentityToken
     from sigstore.sign import SigningContext
 
-    try:
-        identity = IdentityToken(token)
-    except SigstoreError as exc:
-        raise InputError(f"the OIDC identity token is not usable for Sigstore: {exc}",
-                         "identity token") from exc
     config = _client_trust_config(trust_config)
     try:
         context = SigningContext.from_trust_config(config)
@@ -135,6 +139,51 @@ def sign(
                          "sigstore") from exc
     doc: dict[str, Any] = json.loads(bundle.to_json())
     return doc
+
+
+def signing_token(identity_token: str | None, signer: SignerIdentity | None) -> str:
+    """The OIDC token to sign with: ``identity_token``, else the job's own
+    (:func:`ambient_identity_token`); with a ``signer``, checked to be its (:func:`check_token`).
+    """
+    token = identity_token if identity_token is not None else ambient_identity_token()
+    if not token.strip():
+        raise InputError("the OIDC identity token is empty", "sigstore")
+    if signer is not None:
+        check_token(token, signer)
+    return token
+
+
+def check_token(token: str, signer: SignerIdentity) -> None:
+    """Refuse a token Fulcio would reject (malformed, expired, wrong audience) or one whose
+    certificate the verifier would refuse: another issuer, identity (workflow and its ref),
+    repository or ref than ``signer``'s. So a release never signs what its own check rejects.
+
+    The claims are read unverified: Fulcio verifies the token, this only avoids signing as the
+    wrong identity. A ``ref`` claim is compared when the token has one.
+    """
+    parsed = _identity_token(token)
+    claims = _claims(token)
+    if parsed.issuer != signer.issuer:
+        raise InputError(
+            f"the OIDC token is from {parsed.issuer}, the verifier expects {signer.issuer}",
+            "sigstore",
+        )
+    workflow_ref = claims.get("job_workflow_ref")  # Fulcio's SAN for a GitHub workflow
+    subject = f"{signer.server_url}/{workflow_ref}" if workflow_ref else parsed.identity
+    if subject != signer.identity:
+        raise InputError(
+            f"this run would sign as {subject}; the verifier expects {signer.identity}",
+            "sigstore",
+        )
+    if signer.repository is not None and claims.get("repository") != signer.repository:
+        raise InputError(
+            f"this run is in repository {claims.get('repository') or '(none)'}; the verifier "
+            f"expects {signer.repository}",
+            "sigstore",
+        )
+    if signer.ref is not None and "ref" in claims and claims["ref"] != signer.ref:
+        raise InputError(
+            f"this run is on {claims['ref']}; the verifier expects {signer.ref}", "sigstore")
 
 
 def ambient_identity_token() -> str:
@@ -216,7 +265,29 @@ def _require_sigstore() -> None:
         import sigstore  # noqa: F401
     except ImportError as exc:
         raise InputError("keyless signing needs the sigstore package: "
-                         "pip install 'mlgate[sigstore]'", "ledger.signing") from exc
+                         "pip install 'mlgate[signing]'", "ledger.signing") from exc
+
+
+def _identity_token(token: str) -> IdentityToken:
+    """``token`` as sigstore reads it (a JWT for audience ``sigstore``, not expired)."""
+    _require_sigstore()
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.oidc import IdentityToken
+
+    try:
+        return IdentityToken(token)
+    except SigstoreError as exc:
+        raise InputError(f"the OIDC identity token is unusable: {exc}", "sigstore") from exc
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (``IdentityToken`` has checked it is a JWT)."""
+    try:
+        part = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError, binascii.Error):
+        raise InputError("the OIDC identity token is not a JWT", "sigstore") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _read_bundle(bundle: Mapping[str, Any]) -> Bundle:

@@ -8,18 +8,10 @@ never accepted by a :class:`SigstoreMethod`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlgate.errors import InputError
-
-#: The OIDC issuer of GitHub Actions tokens, and so of Fulcio certificates made in Actions.
-GITHUB_ACTIONS_ISSUER = "https://token.actions.githubusercontent.com"
-
-_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
-_WORKFLOW = re.compile(r"(?:\.github/workflows/)?([A-Za-z0-9._-]+\.ya?ml)")
-_REF = re.compile(r"refs/(?:heads|tags)/[A-Za-z0-9._/-]+")
+from mlgate.signing.workflow_identity import KeylessPolicy, SignerIdentity
 
 
 @dataclass(frozen=True)
@@ -40,34 +32,33 @@ class KeyMethod:
 class SigstoreMethod:
     """Keyless signing with Sigstore: a short-lived Fulcio certificate for an OIDC identity.
 
-    Verifying needs ``identity`` (the certificate's subject alternative name: for GitHub
-    Actions, :func:`github_workflow_identity`) and ``issuer``. ``repository`` ("OWNER/REPO")
-    additionally requires the certificate's *source repository* to be that repository: needed
-    when the signing workflow is a reusable workflow of another repository, whose identity is
-    the same for every repository that calls it.
+    ``signer`` is whom a certificate must name (needed to verify): for the release workflow,
+    build the method from the same :class:`KeylessPolicy` the ledger uses
+    (:meth:`from_policy`, :meth:`github_workflow`), so artifacts and ledger events expect one
+    identity; a :class:`SignerIdentity` of its own for any other OIDC identity. Verification
+    checks the certificate with :func:`~mlgate.signing.workflow_identity.certificate_problems`.
 
     Signing needs an OIDC token: ``identity_token``, or in GitHub Actions the job's own token
-    (``permissions: id-token: write``). When ``identity`` or ``repository`` is set, signing first
-    checks that the token is for them, so a signature the verifier would refuse is never made.
+    (``permissions: id-token: write``). With a ``signer``, signing first checks that the token
+    is for it, so a signature the verifier would refuse is never made.
 
     ``trust_config`` is a Sigstore ClientTrustConfig JSON file (a private instance, or the
     public one's trust root for offline verification); without it the public-good instance's
     trust root is fetched through TUF (network). ``staging`` uses Sigstore's staging instance.
     """
 
-    identity: str | None = None
-    issuer: str = GITHUB_ACTIONS_ISSUER
-    repository: str | None = None
+    signer: SignerIdentity | None = None
     identity_token: str | None = None
     trust_config: Path | None = None
     staging: bool = False
 
-    def __post_init__(self) -> None:
-        if self.repository is not None and not _REPOSITORY.fullmatch(self.repository):
-            raise InputError(f"not an OWNER/REPO repository name: {self.repository!r}",
-                             "repository")
-        if not self.issuer.startswith("https://"):
-            raise InputError(f"the OIDC issuer must be an https URL: {self.issuer!r}", "issuer")
+    @classmethod
+    def from_policy(
+        cls, policy: KeylessPolicy, *, identity_token: str | None = None,
+        trust_config: Path | None = None,
+    ) -> SigstoreMethod:
+        """Signed by ``policy``'s workflow (the ledger's ``ledger.signing``)."""
+        return cls(policy.signer, identity_token=identity_token, trust_config=trust_config)
 
     @classmethod
     def github_workflow(
@@ -77,38 +68,32 @@ class SigstoreMethod:
         ref: str = "refs/heads/main",
         *,
         workflow_repository: str | None = None,
+        workflow_ref: str | None = None,
         trust_config: Path | None = None,
     ) -> SigstoreMethod:
-        """The signer policy for "signed by this GitHub Actions workflow of this repository".
+        """Signed by this GitHub Actions workflow (``FILE.yml`` or ``.github/workflows/FILE.yml``)
+        of this repository, run on ``ref``; the arguments are :class:`KeylessPolicy`'s.
 
-        ``workflow_repository`` is the repository that holds the workflow file when it is a
-        reusable workflow called from ``repository`` (default: ``repository`` itself).
+        ``workflow_repository``/``workflow_ref``: where the workflow file is when it is a
+        reusable workflow of another repository called from ``repository`` (default:
+        ``repository`` itself, at ``ref``).
         """
-        identity = github_workflow_identity(workflow_repository or repository, workflow, ref)
-        return cls(identity=identity, issuer=GITHUB_ACTIONS_ISSUER, repository=repository,
-                   trust_config=trust_config)
+        path = workflow if "/" in workflow else f".github/workflows/{workflow}"
+        policy = KeylessPolicy(workflow=path, ref=ref, repository=repository,
+                               workflow_repository=workflow_repository,
+                               workflow_ref=workflow_ref)
+        return cls.from_policy(policy, trust_config=trust_config)
 
+    @property
+    def identity(self) -> str | None:
+        """The certificate SAN the verifier expects (None: no signer given)."""
+        return self.signer.identity if self.signer else None
 
-def github_workflow_identity(repository: str, workflow: str, ref: str) -> str:
-    """The subject alternative name Fulcio gives a GitHub Actions workflow run:
-    ``https://github.com/OWNER/REPO/.github/workflows/FILE@REF``.
+    @property
+    def issuer(self) -> str | None:
+        return self.signer.issuer if self.signer else None
 
-    ``ref`` must be a branch or tag (``refs/heads/main``, ``refs/tags/v1``): pinning it is what
-    stops a run of the same workflow file on another branch, or on a pull request
-    (``refs/pull/N/merge``), from producing signatures that verify.
-    """
-    if not _REPOSITORY.fullmatch(repository):
-        raise InputError(f"not an OWNER/REPO repository name: {repository!r}", "repository")
-    match = _WORKFLOW.fullmatch(workflow)
-    if not match:
-        raise InputError(
-            f"not a workflow file name (FILE.yml or .github/workflows/FILE.yml): {workflow!r}",
-            "workflow",
-        )
-    if not _REF.fullmatch(ref) or ".." in ref:
-        raise InputError(
-            f"the signing workflow's ref must be a branch or tag (refs/heads/NAME, "
-            f"refs/tags/NAME), got {ref!r}",
-            "ref",
-        )
-    return f"https://github.com/{repository}/.github/workflows/{match.group(1)}@{ref}"
+    @property
+    def repository(self) -> str | None:
+        """The source repository the verifier pins, ``OWNER/REPO`` (None: not pinned)."""
+        return self.signer.repository if self.signer else None

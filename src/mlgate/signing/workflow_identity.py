@@ -1,4 +1,5 @@
-"""Which workflow may sign the ledger, and how a Fulcio certificate proves it was that one.
+"""Which workflow may sign (ledger events and artifacts), and how a Fulcio certificate proves
+it was that one.
 
 A keyless signature is only as good as the identity check: any GitHub repository can get a
 Sigstore certificate for *its* workflows. Fulcio copies the job's OIDC claims into the
@@ -14,6 +15,12 @@ certificate, so the check compares them with what the default branch's ``mlgate.
 
 Each pair needs at least one of its extensions (Fulcio writes both for GitHub). Comparisons are
 exact: spell the repository as GitHub does.
+
+:class:`KeylessPolicy` is the one description of that workflow; :attr:`KeylessPolicy.signer`
+is what its certificates (and the OIDC tokens they are issued for) must say, a
+:class:`SignerIdentity`. Artifact verification can also expect a signer that is not a GitHub
+workflow (an e-mail identity of another issuer): a :class:`SignerIdentity` without source
+repository or ref. :func:`certificate_problems` is the one check of a certificate against it.
 """
 
 from __future__ import annotations
@@ -32,10 +39,19 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 GITHUB_SERVER = "https://github.com"
 CONFIG_SOURCE = "mlgate.yaml:ledger.signing"
 
-_WORKFLOW = re.compile(r"^\.github/workflows/[A-Za-z0-9._-]+\.ya?ml$")
-_REF = re.compile(r"^refs/[A-Za-z0-9._/+-]+$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$")
-_URL = re.compile(r"^https://[^\s/@]+(?:/[^\s@]*)?$")
+# What each field must be (matched in full): (pattern, the rule in words).
+_WORKFLOW = (re.compile(r"\.github/workflows/[A-Za-z0-9._-]+\.ya?ml"),
+             "must be .github/workflows/FILE.yml")
+# A branch or tag, no "..": pinning one is what stops a run of the same workflow file for a pull
+# request (refs/pull/N/merge) from producing signatures that verify.
+_REF = (re.compile(r"refs/(?:heads|tags)/(?!.*\.\.)[A-Za-z0-9._/+-]+"),
+        "must be a full ref of a branch or tag, such as refs/heads/main")
+_REPOSITORY = (re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+"),
+               "must be OWNER/REPO")
+_URL = (re.compile(r"https://[^\s/@]+(?:/[^\s@]*[^\s@/])?"),
+        "must be an https URL without a trailing /")
+_RULES = {"workflow": _WORKFLOW, "ref": _REF, "workflow_ref": _REF, "repository": _REPOSITORY,
+          "workflow_repository": _REPOSITORY, "issuer": _URL, "server_url": _URL}
 
 
 def _fulcio(n: int) -> ObjectIdentifier:
@@ -49,12 +65,44 @@ _SOURCE_REF = (_fulcio(14), _fulcio(6))
 
 
 @dataclass(frozen=True)
-class KeylessPolicy:
-    """The one identity allowed to sign ledger events (``ledger.signing`` in mlgate.yaml).
+class SignerIdentity:
+    """What a Fulcio certificate must say about whom it was issued to (and so what the OIDC
+    token it is issued for must claim).
 
-    ``workflow``: the workflow file, ``.github/workflows/ml-release.yml``; ``ref``: the ref it
-    runs from, ``refs/heads/main``; ``repository``: ``OWNER/REPO``; ``issuer``: the OIDC issuer
-    (GitHub's unless GitHub Enterprise Server); ``server_url``: where the repository lives.
+    ``identity``: the subject alternative name (a URI, or an e-mail address); ``issuer``: the
+    OIDC issuer; ``repository`` (``OWNER/REPO``) and ``ref``: the source repository and ref of
+    the run, None where not pinned (an identity that is not a GitHub workflow);
+    ``server_url``: where ``repository`` lives. A GitHub workflow's is
+    :attr:`KeylessPolicy.signer`.
+    """
+
+    identity: str
+    issuer: str = GITHUB_ISSUER
+    repository: str | None = None
+    ref: str | None = None
+    server_url: str = GITHUB_SERVER
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.identity, str) or not self.identity.strip():
+            raise InputError("the expected signer identity is empty", "identity")
+        _refuse_bad({"issuer": self.issuer, "server_url": self.server_url},
+                    repository=self.repository, ref=self.ref)
+
+
+@dataclass(frozen=True)
+class KeylessPolicy:
+    """The one GitHub Actions workflow allowed to sign (``ledger.signing`` in mlgate.yaml):
+    ledger events, and model artifacts with :class:`~mlgate.signing.methods.SigstoreMethod`.
+
+    ``workflow``: the workflow file, ``.github/workflows/ml-release.yml``; ``ref``: the ref the
+    run is triggered on, ``refs/heads/main``; ``repository``: ``OWNER/REPO`` of the run;
+    ``issuer``: the OIDC issuer (GitHub's unless GitHub Enterprise Server); ``server_url``:
+    where the repository lives.
+
+    ``workflow_repository`` and ``workflow_ref``: when the workflow is a reusable workflow of
+    another repository (``uses: OWNER/REPO/.github/workflows/FILE@REF``), where its file is
+    and at which ref. They change only the certificate's SAN (default: ``repository`` and
+    ``ref``); the source repository and ref stay the calling run's.
     """
 
     workflow: str
@@ -62,25 +110,27 @@ class KeylessPolicy:
     repository: str
     issuer: str = GITHUB_ISSUER
     server_url: str = GITHUB_SERVER
+    workflow_repository: str | None = None
+    workflow_ref: str | None = None
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-        if not isinstance(self.workflow, str) or not _WORKFLOW.match(self.workflow):
-            problems.append(f"workflow {self.workflow!r} must be .github/workflows/FILE.yml")
-        if not isinstance(self.ref, str) or not _REF.match(self.ref):
-            problems.append(f"ref {self.ref!r} must be a full ref such as refs/heads/main")
-        if not isinstance(self.repository, str) or not _REPOSITORY.match(self.repository):
-            problems.append(f"repository {self.repository!r} must be OWNER/REPO")
-        for label, value in (("issuer", self.issuer), ("server_url", self.server_url)):
-            if not isinstance(value, str) or not _URL.match(value) or value.endswith("/"):
-                problems.append(f"{label} {value!r} must be an https URL without a trailing /")
-        if problems:
-            raise InputError("; ".join(problems), CONFIG_SOURCE)
+        _refuse_bad({"workflow": self.workflow, "ref": self.ref, "repository": self.repository,
+                     "issuer": self.issuer, "server_url": self.server_url},
+                    workflow_repository=self.workflow_repository,
+                    workflow_ref=self.workflow_ref)
 
     @property
     def identity(self) -> str:
         """The certificate SAN a signature by this workflow carries (``job_workflow_ref``)."""
-        return f"{self.server_url}/{self.repository}/{self.workflow}@{self.ref}"
+        repository = self.workflow_repository or self.repository
+        return f"{self.server_url}/{repository}/{self.workflow}@{self.workflow_ref or self.ref}"
+
+    @property
+    def signer(self) -> SignerIdentity:
+        """What this workflow's certificates say: SAN, issuer, source repository and ref."""
+        return SignerIdentity(identity=self.identity, issuer=self.issuer,
+                              repository=self.repository, ref=self.ref,
+                              server_url=self.server_url)
 
     @classmethod
     def from_config(
@@ -115,6 +165,18 @@ class KeylessPolicy:
             raise InputError(exc.message, source) from exc
 
 
+def _refuse_bad(required: Mapping[str, object], **optional: object) -> None:
+    """One InputError naming every field that is not what its name requires (an ``optional``
+    one only when given); its source is the first bad field (``from_config`` names the
+    configuration instead)."""
+    fields = {**required, **{name: v for name, v in optional.items() if v is not None}}
+    bad = [name for name, value in fields.items()
+           if not isinstance(value, str) or not _RULES[name][0].fullmatch(value)]
+    if bad:
+        raise InputError("; ".join(f"{name} {fields[name]!r} {_RULES[name][1]}" for name in bad),
+                         bad[0])
+
+
 class IdentityMismatch(Exception):
     """The certificate was issued to another identity than the policy's (see
     :func:`identity_problems`); raised by :class:`CertificateIdentityPolicy`."""
@@ -134,19 +196,53 @@ class CertificateIdentityPolicy:
             raise IdentityMismatch("; ".join(problems))
 
 
+@dataclass(frozen=True)
+class IdentityProblem:
+    """One way a certificate is not the expected signer's.
+
+    ``claim``: ``identity`` (the SAN), ``OIDC issuer``, ``source repository`` or ``source
+    ref``; ``found``: what the certificate says (None: it has no such SAN or extension);
+    ``wanted``: what the signer's would say. ``str()`` is the wording the ledger shows.
+    """
+
+    claim: str
+    found: str | None
+    wanted: str
+
+    def __str__(self) -> str:
+        if self.claim == "identity":
+            return f"signed by {self.found or 'none'}, not by {self.wanted}"
+        if self.found is None:
+            return f"the certificate has no {self.claim} extension"
+        return f"{self.claim} is {self.found!r}, not {self.wanted!r}"
+
+
 def identity_problems(cert: x509.Certificate, policy: KeylessPolicy) -> list[str]:
     """Why ``cert`` was not issued to ``policy``'s workflow (empty: it was)."""
-    problems: list[str] = []
-    sans = _subject_alternative_names(cert)
-    if sans != [policy.identity]:
-        shown = ", ".join(sans) or "none"
-        problems.append(f"signed by {shown}, not by {policy.identity}")
-    server_repo = f"{policy.server_url}/{policy.repository}"
-    checks = (
-        ("OIDC issuer", _ISSUER, (policy.issuer, policy.issuer)),
-        ("source repository", _SOURCE_REPOSITORY, (server_repo, policy.repository)),
-        ("source ref", _SOURCE_REF, (policy.ref, policy.ref)),
-    )
+    return [str(problem) for problem in certificate_problems(cert, policy.signer)]
+
+
+def certificate_problems(cert: x509.Certificate, signer: SignerIdentity) -> list[IdentityProblem]:
+    """Why ``cert`` was not issued to ``signer`` (empty: it was).
+
+    The SAN must be exactly one, the expected identity (a URI, or an e-mail address when the
+    identity has no scheme). Each of issuer, source repository (when pinned) and source ref
+    (when pinned) needs at least one of its two extensions, and every one present must match.
+    """
+    problems: list[IdentityProblem] = []
+    names = _subject_alternative_names(cert)
+    kind = x509.UniformResourceIdentifier if "://" in signer.identity else x509.RFC822Name
+    if [(type(n), n.value) for n in names] != [(kind, signer.identity)]:
+        shown = ", ".join(_shown(n) for n in names) or None
+        problems.append(IdentityProblem("identity", shown, signer.identity))
+    checks: list[tuple[str, tuple[ObjectIdentifier, ObjectIdentifier], tuple[str, str]]] = [
+        ("OIDC issuer", _ISSUER, (signer.issuer, signer.issuer)),
+    ]
+    if signer.repository is not None:
+        server_repo = f"{signer.server_url}/{signer.repository}"
+        checks.append(("source repository", _SOURCE_REPOSITORY, (server_repo, signer.repository)))
+    if signer.ref is not None:
+        checks.append(("source ref", _SOURCE_REF, (signer.ref, signer.ref)))
     for label, (v2_oid, v1_oid), (v2_wanted, v1_wanted) in checks:
         found = [
             (value, wanted)
@@ -155,20 +251,25 @@ def identity_problems(cert: x509.Certificate, policy: KeylessPolicy) -> list[str
             if value is not None
         ]
         if not found:
-            problems.append(f"the certificate has no {label} extension")
-        problems.extend(f"{label} is {value!r}, not {wanted!r}"
+            problems.append(IdentityProblem(label, None, v2_wanted))
+        problems.extend(IdentityProblem(label, value, wanted)
                         for value, wanted in found if value != wanted)
     return problems
 
 
-def _subject_alternative_names(cert: x509.Certificate) -> list[str]:
-    """Every SAN, URIs as-is, anything else tagged with its type so it never matches a URI."""
+def _subject_alternative_names(cert: x509.Certificate) -> list[x509.GeneralName]:
     try:
-        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        return list(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     except x509.ExtensionNotFound:
         return []
-    return [n.value if isinstance(n, x509.UniformResourceIdentifier) else f"{type(n).__name__}"
-            f":{n.value!r}" for n in names]
+
+
+def _shown(name: x509.GeneralName) -> str:
+    """A SAN as a refusal shows it: URIs and e-mail addresses as they are, anything else
+    tagged with its type."""
+    if isinstance(name, x509.UniformResourceIdentifier | x509.RFC822Name):
+        return name.value
+    return f"{type(name).__name__}:{name.value!r}"
 
 
 def _extension_v1(cert: x509.Certificate, oid: ObjectIdentifier) -> str | None:
