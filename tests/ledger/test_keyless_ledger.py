@@ -116,8 +116,9 @@ def test_another_workflow_cannot_sign_for_the_release(
     out = ml(repo, "promote", "--version", "v0.2.0", "--to", "production",
              "--approved-by", "alice")
     assert out.code == 2
-    assert "this run's signature would not count, so nothing was written" in out.error_line
-    assert "pr.yml" in out.error_line
+    assert ("this run would sign as https://github.com/octo-org/churn/.github/workflows/pr.yml"
+            "@refs/heads/main; the verifier expects https://github.com/octo-org/churn/.github/"
+            "workflows/ml-release.yml@refs/heads/main") in out.error_line
     assert not [t for t in tags(repo) if "production" in t]
 
 

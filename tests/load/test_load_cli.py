@@ -182,4 +182,5 @@ def test_missing_model_for_serve_target_is_exit_2_naming_it(tmp_path: Path) -> N
     model = tmp_path / "nomodel.skops"
     res = run_mlgate(["load-test", "--serve", model, "--rate", "5"])
     assert res.code == 2
-    assert res.error_line == f"mlgate: error: {model}: mlgate serve failed: model file not found"
+    assert res.error_line == (f"mlgate: error: {model}: mlgate serve failed: model file not "
+                              "found (nor a ledger version NAME@vX.Y.Z or NAME#STAGE)")

@@ -86,6 +86,4 @@ def _sigstore(events: SigningPolicy, repo: Path, trust_config: Path | None) -> A
     """The artifact-signing method for the ledger's one workflow identity."""
     from mlgate.signing.methods import SigstoreMethod
 
-    policy = keyless_policy(events, repo)
-    return SigstoreMethod.github_workflow(policy.repository, policy.workflow, policy.ref,
-                                          trust_config=trust_config)
+    return SigstoreMethod.from_policy(keyless_policy(events, repo), trust_config=trust_config)

@@ -533,7 +533,7 @@ def keyless_attestation(policy: PolicyInForce,
                 ).get("artifact")
                 event = keyless.LedgerEvent.from_record(tag.name, rec, artifact=artifact)
                 claim = keyless.statement(event)
-                bundle = keyless.sign(claim, token, trust_config=config)
+                bundle = keyless.sign(claim, token, trust_config=config, policy=who)
                 try:
                     keyless.verify(bundle, claim, who, root)
                 except keyless.SignatureRefused as exc:
