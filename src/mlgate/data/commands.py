@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--contract", metavar="FILE", help="column contract YAML file")
     p.add_argument("--training", metavar="FILE", help="training sample for skew")
     p.add_argument("--serving", metavar="FILE", help="serving-log sample for skew")
+    p.add_argument("--target", metavar="COL",
+                   help="target column: left out of feature drift and skew, compared as label "
+                   "drift (default: data.target, else model.target from the config)")
     p.add_argument("--config", metavar="FILE",
                    help="mlgate.yaml to read the `data:` section from "
                    "(default: ./mlgate.yaml when it exists)")
@@ -40,10 +43,11 @@ def _validate_data(args: argparse.Namespace) -> GateResult:
 
     config = find_config(args.config)
     flags = {"data": args.data, "reference": args.reference, "suites": args.suites,
-             "contract": args.contract, "training": args.training, "serving": args.serving}
+             "contract": args.contract, "training": args.training, "serving": args.serving,
+             "target": args.target}
     if config is not None:
         settings = from_sources(config.section("data"), config.resolve, config.where, **flags,
-                                config_file=config.path)
+                                config_file=config.path, model=config.section("model"))
     else:
         settings = from_sources(None, Path, lambda *k: "mlgate validate-data", **flags)
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else None

@@ -22,6 +22,14 @@ DEFAULT_THRESHOLDS = {"ks": 0.05, "chi2": 0.05, "ks_stat": 0.1, "psi": 0.2, "js"
 P_VALUE_METHODS = ("ks", "chi2")
 SMALL_SAMPLE = 1000
 MAX_DRIFT_SHARE = 0.5
+# Label drift: the methods a target may be judged by, and which kind of target each implies.
+LABEL_METHODS = ("auto", "chi2", "ks", "ks_stat", "psi", "js")
+LABEL_KINDS = ("auto", "classes", "numeric")
+CLASS_ONLY_METHODS = ("chi2",)
+NUMERIC_ONLY_METHODS = ("ks", "ks_stat")
+# A numeric target with at most this many distinct values (in the reference) is a class label,
+# as the model gate infers a classification task (mlgate.model.data.infer_task).
+MAX_CLASSES = 20
 
 
 @dataclass
@@ -79,6 +87,64 @@ class DriftRules:
 
 
 @dataclass
+class LabelRules:
+    """How the target's distribution is compared (``data.label_drift``).
+
+    A target is judged apart from the features: its shift is a change in what the model is
+    asked to predict (base rates, class balance), not in its inputs, so it gets its own method,
+    threshold and severity. ``where`` names the config section in messages.
+    """
+
+    enabled: bool = True
+    method: str = "auto"
+    threshold: float | None = None
+    severity: str = "warn"
+    kind: str = "auto"  # auto | classes | numeric
+    small_sample: int | None = None  # None: data.drift.small_sample
+    task: str | None = None  # model.task (classification | regression), a hint for ``auto``
+    where: str = "data.label_drift"
+    task_where: str = "model.task"
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any], where: str, task: str | None = None,
+                    task_where: str = "model.task") -> LabelRules:
+        """Build from a (schema-validated) ``label_drift:`` mapping; reject a method that
+        contradicts the configured kind (``chi2`` needs classes, ``ks`` numbers)."""
+        rules = cls(where=where, task=task, task_where=task_where)
+        if "enabled" in raw:
+            rules.enabled = bool(raw["enabled"])
+        if "method" in raw:
+            rules.method = str(raw["method"])
+        if raw.get("threshold") is not None:
+            rules.threshold = float(raw["threshold"])
+        if "severity" in raw:
+            rules.severity = str(raw["severity"])
+        if "kind" in raw:
+            rules.kind = str(raw["kind"])
+        if raw.get("small_sample") is not None:
+            rules.small_sample = int(raw["small_sample"])
+        implied = rules.implied_kind()
+        if rules.kind != "auto" and implied is not None and implied != rules.kind:
+            raise InputError(
+                f"method {rules.method!r} needs a {implied} target but kind is {rules.kind!r} "
+                f"(use {_kind_methods(rules.kind)})", f"{where}.method")
+        return rules
+
+    def implied_kind(self) -> str | None:
+        """The kind of target ``method`` only works for, if it is kind-specific."""
+        if self.method in CLASS_ONLY_METHODS:
+            return "classes"
+        if self.method in NUMERIC_ONLY_METHODS:
+            return "numeric"
+        return None
+
+
+def _kind_methods(kind: str) -> str:
+    excluded = NUMERIC_ONLY_METHODS if kind == "classes" else CLASS_ONLY_METHODS
+    return ", ".join(m for m in LABEL_METHODS if m not in excluded)
+
+
+@dataclass
 class DataSettings:
     data: Path
     reference: Path | None = None
@@ -92,6 +158,11 @@ class DataSettings:
     skew: DriftRules = field(default_factory=DriftRules)
     check_finite: bool = True
     config_file: Path | None = None  # the mlgate.yaml the settings came from, if any
+    # The target column: kept out of feature drift and skew, compared as label drift.
+    target: str | None = None
+    target_source: str = ""  # --target, file:data.target or file:model.target (messages)
+    target_explicit: bool = False  # named for the data gate (flag or data.target)
+    label: LabelRules = field(default_factory=LabelRules)
 
 
 def display(path: Path) -> str:
@@ -114,12 +185,17 @@ def from_sources(
     training: str | None = None,
     serving: str | None = None,
     config_file: Path | None = None,
+    target: str | None = None,
+    model: dict[str, Any] | None = None,
 ) -> DataSettings:
     """Merge a (schema-validated) ``data:`` section with flag values; flags win.
 
     ``resolve`` maps a config-relative path to a Path; ``where(*keys)`` names a config field
     for error messages. Flag paths are taken relative to the working directory. ``config_file``
-    is the mlgate.yaml read (recorded as an input of the gate).
+    is the mlgate.yaml read (recorded as an input of the gate). ``model`` is the config's
+    ``model:`` section: its ``target`` is the data gate's target unless ``--target`` or
+    ``data.target`` names one (one column name per repository, written once), and its ``task``
+    tells label drift whether the target is a class label.
     """
     cfg = section or {}
     data_path = Path(data) if data else (resolve(cfg["path"]) if cfg.get("path") else None)
@@ -160,6 +236,21 @@ def from_sources(
         settings.training = resolve(skew_cfg["training"])
         settings.serving = resolve(skew_cfg["serving"])
     settings.check_finite = bool(cfg.get("check_finite", True))
+    model_cfg = model or {}
+    if target:
+        settings.target, settings.target_source = target, "--target"
+        settings.target_explicit = True
+    elif cfg.get("target"):
+        settings.target, settings.target_source = str(cfg["target"]), where("data", "target")
+        settings.target_explicit = True
+    elif model_cfg.get("target"):
+        settings.target = str(model_cfg["target"])
+        settings.target_source = where("model", "target")
+    label_where = (where("data", "label_drift") if section is not None
+                   else "mlgate validate-data")
+    task = model_cfg.get("task")
+    settings.label = LabelRules.from_config(cfg.get("label_drift") or {}, label_where,
+                                            str(task) if task else None, where("model", "task"))
     return settings
 
 

@@ -12,6 +12,6 @@ def data_stage(ctx: RunContext) -> GateResult:
     from mlgate.data.settings import from_sources
 
     settings = from_sources(ctx.config.section("data"), ctx.config.resolve, ctx.config.where,
-                            config_file=ctx.config.path)
+                            config_file=ctx.config.path, model=ctx.config.section("model"))
     return run_data_gate(settings, evidence_dir=ctx.results_dir,
                          progress=not ctx.options.get("quiet", False))
