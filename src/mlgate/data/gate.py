@@ -1,5 +1,6 @@
 """The data gate: load the data, then run the finite-value check, the contract, the GX suites,
-drift against the reference and train/serving skew, and gather everything in one GateResult.
+drift against the reference (features, and the target as label drift) and train/serving skew,
+and gather everything in one GateResult.
 
 Suites are read and validated before any data is loaded, so a malformed suite costs the user
 no waiting; every input problem is an InputError (exit 2), every finding a check (exit 1).
@@ -9,12 +10,13 @@ The result records the sha256 of every file the gate read (see :func:`gate_input
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlgate.data.settings import DataSettings, display
+from mlgate.data.settings import DataSettings, DriftRules, display
 from mlgate.progress import Progress
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status
@@ -37,6 +39,7 @@ def run_data_gate(
     from mlgate.data import contract as contract_mod
     from mlgate.data.drift import compare
     from mlgate.data.gx_run import run_expectations
+    from mlgate.data.label import label_drift
     from mlgate.data.loading import load_frame
     from mlgate.data.suites import load_suite
 
@@ -76,17 +79,23 @@ def run_data_gate(
         if settings.reference:
             bar.update(done, "drift")
             reference = load_frame(settings.reference, "reference")
-            checks, table = compare(reference, frame, settings.drift, "drift",
-                                    display(settings.reference), data_name)
-            del reference
+            ref_name = display(settings.reference)
+            checks, table = compare(reference, frame, features_only(settings.drift, settings),
+                                    "drift", ref_name, data_name)
             result.checks += checks
             result.tables.append(table)
+            if settings.target and settings.label.enabled:
+                checks, tables = label_drift(reference, frame, settings, ref_name, data_name)
+                result.checks += checks
+                result.tables += tables
+            del reference
             done += 1
         if settings.training and settings.serving:
             bar.update(done, "skew")
             training = load_frame(settings.training, "training")
             serving = load_frame(settings.serving, "serving")
-            checks, table = compare(training, serving, settings.skew, "skew",
+            checks, table = compare(training, serving, features_only(settings.skew, settings),
+                                    "skew",
                                     display(settings.training), display(settings.serving))
             result.checks += checks
             result.tables.append(table)
@@ -106,6 +115,14 @@ def run_data_gate(
     home = settings.config_file.parent if settings.config_file else settings.data.parent
     result.meta = run_meta(home)
     return result
+
+
+def features_only(rules: DriftRules, settings: DataSettings) -> DriftRules:
+    """``rules`` with the target excluded: it is judged as label drift, and serving samples
+    have no label (so it would fail skew as a missing column)."""
+    if not settings.target or settings.target in rules.exclude:
+        return rules
+    return replace(rules, exclude=[*rules.exclude, settings.target])
 
 
 def gate_inputs(settings: DataSettings) -> dict[str, dict[str, Any]]:
