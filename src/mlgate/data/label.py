@@ -11,7 +11,8 @@ the reference, as the model gate infers a classification task) is compared by it
 chi-squared test on small samples, Jensen-Shannon distance above. Why not PSI, as for
 categorical features: over two or three classes PSI barely moves (a churn rate going from 10%
 to 20% gives PSI 0.08, far below the usual 0.2), while the Jensen-Shannon distance of that
-change is 0.12, above its usual 0.1 (Evidently's choice for categorical targets too). A numeric
+change is 0.12, above its usual 0.1 (Evidently's default for categorical columns and targets
+above 1000 rows). A numeric
 target is compared exactly like a numeric feature (KS test on small samples, PSI over reference
 deciles above).
 """
