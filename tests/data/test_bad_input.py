@@ -261,3 +261,20 @@ def test_datetime_and_bool_columns(plain: Path, holdout: pd.DataFrame) -> None:
     assert checks["drift: has_partner"]["details"]["type"] == "categorical"
     assert checks["drift: has_partner"]["status"] == "pass"
     assert code == 0
+
+
+@pytest.mark.parametrize(("column", "method", "kind"), [
+    ("tenure_months", "chi2", "numeric"),
+    ("plan", "ks", "categorical"),
+])
+def test_a_per_column_method_that_does_not_fit_the_column(churn_dir: Path, column: str,
+                                                           method: str, kind: str) -> None:
+    """A method for the other kind of column is exit 2 naming the key, not a crash."""
+    config = churn_dir / "mlgate.yaml"
+    config.write_text(config.read_text().replace(
+        "    columns:\n      monthly_charges:",
+        f"    columns:\n      {column}: {{method: {method}}}\n      monthly_charges:"))
+    code, line, _ = validate(churn_dir)
+    assert code == 2, line
+    assert line.startswith(f"mlgate: error: mlgate.yaml:data.drift.columns.{column}.method: "
+                           f"method '{method}' does not apply to '{column}', a {kind} column")

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlgate.data.settings import DEFAULT_THRESHOLDS, P_VALUE_METHODS, DriftRules
+from mlgate.data.settings import (
+    CATEGORICAL_METHODS,
+    DEFAULT_THRESHOLDS,
+    NUMERIC_METHODS,
+    P_VALUE_METHODS,
+    DriftRules,
+)
 from mlgate.errors import InputError
 from mlgate.result import CheckResult, Status, Table
 
@@ -126,6 +132,11 @@ def _method(rules: DriftRules, col: str, kind: str, n_ref: float, n_cur: float
     threshold = rules.numeric_threshold if kind == "numeric" else rules.categorical_threshold
     if override and override.method:
         method, threshold = override.method, None
+        fits = NUMERIC_METHODS if kind == "numeric" else CATEGORICAL_METHODS
+        if method not in fits:
+            raise InputError(
+                f"method {method!r} does not apply to {col!r}, a {kind} column (use one of "
+                f"{', '.join(fits)})", f"{rules.where}.columns.{col}.method")
     if override and override.threshold is not None:
         threshold = float(override.threshold)
     if method == "auto":

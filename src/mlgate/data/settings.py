@@ -8,7 +8,7 @@ gate itself never has to know where a setting came from.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class DriftRules:
     max_drift_share: float = MAX_DRIFT_SHARE
     small_sample: int = SMALL_SAMPLE
     severity: str = "warn"
+    where: str = "data.drift"  # the config section these came from, for messages
 
     @classmethod
     def from_config(cls, raw: dict[str, Any], base: DriftRules | None = None) -> DriftRules:
@@ -224,9 +225,11 @@ def from_sources(
     elif isinstance(cfg.get("contract"), dict):
         settings.contract = cfg["contract"]
         settings.contract_source = where("data", "contract")
-    settings.drift = DriftRules.from_config(cfg.get("drift") or {})
+    settings.drift = replace(DriftRules.from_config(cfg.get("drift") or {}),
+                             where=where("data", "drift"))
     skew_cfg = cfg.get("skew") or {}
-    settings.skew = DriftRules.from_config(skew_cfg, base=settings.drift)
+    settings.skew = replace(DriftRules.from_config(skew_cfg, base=settings.drift),
+                            where=where("data", "skew"))
     if training or serving:
         if not (training and serving):
             raise InputError("--training and --serving must be given together",
