@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -213,8 +214,13 @@ def _load_pickle(path: Path, rules: LoadRules) -> Any:
     except ImportError as exc:
         raise InputError(_import_message(exc, rules), path) from exc
     except AttributeError as exc:
-        found = re.search(r"attribute '([^']+)' on <module '__main__'", str(exc))
-        if found:
+        # pickle resolves ``__main__.X`` in this process's __main__ (mlgate's, or a test
+        # runner's, whatever its __name__), where the training script's class is not.
+        module = sys.modules.get("__main__")
+        spec = getattr(module, "__spec__", None)
+        names = {"__main__", getattr(module, "__name__", ""), getattr(spec, "name", "")}
+        found = re.search(r"attribute '([^']+)' on <module '([^']+)'", str(exc))
+        if found and found.group(2) in names:
             raise InputError(_main_message([f"__main__.{found.group(1)}"]), path) from exc
         raise InputError(f"cannot unpickle model file ({type(exc).__name__}: {exc})",
                          path) from exc
