@@ -185,7 +185,8 @@ def test_model_uris_are_not_supported_yet(
     assert result.code == 2
     uri = next(a for a in args if "://" in a)
     assert result.error_line.startswith(f"mlgate: error: {source}: {uri!r} is a ")
-    assert "URIs (https://, s3://, gs://, ...) are not supported yet" in result.error_line
+    assert "URLs and object-store URIs (https://, s3://, gs://, ...) are not supported yet " \
+        "for models: give a local file" in result.error_line
 
 
 def test_a_configured_model_uri_names_the_key(churn_repo: Path, clean_github_env: None) -> None:

@@ -109,14 +109,15 @@ class LoadRules:
         return importable(self.code_paths)
 
 
-def reject_uri(value: str | Path | None, source: str) -> None:
-    """Model locations are files: say so for a URL or object-store URI instead of turning
-    ``s3://bucket/m.skops`` into the path ``s3:/bucket/m.skops``."""
+def reject_uri(value: str | Path | None, source: str, what: str = "models") -> None:
+    """Model (and data) locations are files: say so for a URL or object-store URI instead of
+    turning ``s3://bucket/m.skops`` into the path ``s3:/bucket/m.skops``."""
     if isinstance(value, str) and URI.match(value.strip()):
         scheme = value.strip().split("://", 1)[0].lower()
         raise InputError(
-            f"{value!r} is a {scheme}:// URI; model URIs (https://, s3://, gs://, ...) are not "
-            "supported yet: give a local file (reading models and data by pointer is planned)",
+            f"{value!r} is a {scheme}:// URI; URLs and object-store URIs (https://, s3://, "
+            f"gs://, ...) are not supported yet for {what}: give a local file (reading models "
+            "and data by pointer is planned)",
             source,
         )
 

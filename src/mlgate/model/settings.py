@@ -25,25 +25,25 @@ def inputs_from_config(
     def flag(name: str) -> Any:
         return getattr(args, name, None) if args is not None else None
 
-    def path(flag_name: str, key: str) -> Path | None:
+    def path(flag_name: str, key: str, what: str) -> Path | None:
         value = flag(flag_name)
         if value:
-            reject_uri(str(value), f"--{flag_name}")
+            reject_uri(str(value), f"--{flag_name}", what)
             return Path(value).absolute()
         if not section.get(key):
             return None
-        reject_uri(section[key], config.where("model", key) if config else f"model.{key}")
+        reject_uri(section[key], config.where("model", key) if config else f"model.{key}", what)
         return _under(root, section[key])
 
     where = f"{config.path}:model" if config else "mlgate gate-model"
-    data = path("data", "data")
+    data = path("data", "data", "held-out data")
     target = flag("target") or section.get("target")
     if data is None:
         raise InputError("no held-out data: give --data or set model.data", where)
     if not target:
         raise InputError("no target column: give --target or set model.target", where)
-    model = path("model", "path")
-    predictions = path("predictions", "predictions")
+    model = path("model", "path", "models")
+    predictions = path("predictions", "predictions", "predictions")
     if flag("model") and not flag("predictions"):
         predictions = None  # an explicit --model replaces configured predictions
     if flag("predictions") and not flag("model"):

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -118,8 +119,9 @@ def _walk(model: Any) -> _Found:
         if isinstance(obj, np.ndarray):
             if obj.dtype == object:
                 stack.extend(obj.ravel().tolist())
-        elif isinstance(obj, np.generic | type):
-            continue
+        elif isinstance(obj, np.generic | type | ModuleType | FunctionType | MethodType
+                        | BuiltinFunctionType):
+            continue  # no model state behind these (a module would lead everywhere)
         elif isinstance(obj, kinds["tree"]):
             found.trees.append(obj)
         elif isinstance(obj, kinds["binary"]):
