@@ -242,6 +242,27 @@ def test_the_same_change_is_allowed_in_a_trusted_run(pr: PullRequest, where: str
     assert result.code == 0, result.stderr
 
 
+def test_pr_adding_code_paths_is_refused(pr: PullRequest) -> None:
+    """Code paths are code that loading imports: a PR cannot add its own."""
+    (pr.repo / "src").mkdir()
+    (pr.repo / "src" / "sitecustom.py").write_text("raise SystemExit('imported')\n")
+    pr.change(add_model_key("  code_paths: [src]"), "PR: import src while loading")
+    result = pr.run("gate-model")
+    assert_refused(result, "model.code_paths", pr.line_of("code_paths"), "pull_request")
+
+
+@pytest.mark.parametrize("command", [["load-test"], ["serve", "--model",
+                                                     "models/candidate.skops", "--port", "0"]])
+def test_pr_widening_the_served_models_rules_is_refused(
+    pr: PullRequest, command: list[str]
+) -> None:
+    """`mlgate serve` (and the server a load test starts) loads under the model: rules, so
+    they are checked there too; the load test refuses before starting anything."""
+    pr.change(add_model_key("  trusted_types: [builtins.eval]"))
+    result = pr.run(*command)
+    assert_refused(result, "model.trusted_types", pr.line_of("trusted_types"), "pull_request")
+
+
 def test_pr_flipping_allow_pickle_is_refused(pr: PullRequest) -> None:
     joblib.dump(sio.load(pr.repo / "models" / "candidate.skops"),
                 pr.repo / "models" / "candidate.joblib")

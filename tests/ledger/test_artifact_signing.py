@@ -129,8 +129,8 @@ def test_a_tampered_artifact_under_a_copied_signature(signing: Path) -> None:
         pass
     honest = signing.parent / "honest.skops"
     honest.write_bytes(git_bytes(signing, "churn@v0.1.0:models/candidate.skops"))
-    with chdir(signing), model_to_serve(str(honest), True) as (_, label):
-        assert label == "honest.skops (churn@v0.1.0)"
+    with chdir(signing), model_to_serve(str(honest), True) as served:
+        assert served.label == "honest.skops (churn@v0.1.0)" and not served.from_ledger
 
 
 def test_serve_a_ledger_version_over_http(signing: Path) -> None:

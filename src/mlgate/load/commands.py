@@ -78,8 +78,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one and prints "
                    "the URL (default 8080)")
-    s.add_argument("--allow-pickle", action="store_true",
-                   help="allow pickle/joblib model files (they run code when loaded)")
+    s.add_argument("--allow-pickle", action="store_true", default=None,
+                   help="allow pickle/joblib model files (they run code when loaded); replaces "
+                   "model.allow_pickle")
+    s.add_argument("--config", help="read the loading rules (trusted_types, allow_pickle, "
+                   "code_paths) from the model: section of this file (default: ./mlgate.yaml "
+                   "when it exists), as gate-model does")
     s.set_defaults(handler=_serve)
 
 
@@ -99,12 +103,18 @@ def _serve(args: argparse.Namespace) -> GateResult:
     import signal
     import threading
 
+    from mlgate.config import find_config
     from mlgate.load.serve_source import model_to_serve
     from mlgate.load.server import serve_model
+    from mlgate.model.loading import LoadRules
     from mlgate.result import CheckResult, Status
 
-    with model_to_serve(args.model, args.require_signature) as (model_path, label):
-        server = serve_model(model_path, args.host, args.port, args.allow_pickle, label=label)
+    # The model gate's rules: the same model loads (or is refused) the same way here.
+    rules = LoadRules.from_config(find_config(args.config), allow_pickle=args.allow_pickle)
+    with model_to_serve(args.model, args.require_signature) as served:
+        label = served.label
+        server = serve_model(served.path, args.host, args.port, rules, label=label,
+                             from_ledger=served.from_ledger)
     stopping = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

@@ -11,24 +11,42 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
+from mlgate.model.loading import reject_uri
 
 _VERSION_REF = re.compile(r"^(?P<name>[^@#\s]+)@(?P<version>v[0-9][^\s]*)$")
 _STAGE_REF = re.compile(r"^(?P<name>[^@#\s]+)#(?P<stage>[A-Za-z0-9][A-Za-z0-9/_-]*)$")
 
 
+@dataclass(frozen=True)
+class ServedModel:
+    """What to load and how to name it; ``from_ledger``: bytes of a registered version."""
+
+    path: Path
+    label: str
+    from_ledger: bool = False
+
+
 @contextlib.contextmanager
-def model_to_serve(spec: str, require_signature: bool) -> Iterator[tuple[Path, str]]:
-    """(model file to load, label) for ``--model SPEC``; a ledger version is written to a
+def model_to_serve(spec: str, require_signature: bool) -> Iterator[ServedModel]:
+    """The model file (or directory) for ``--model SPEC``; a ledger version is written to a
     private temporary file that lives while the caller loads it."""
+    reject_uri(spec, "--model")
     path = Path(spec)
+    if path.is_dir():  # a model directory (MLflow): the loader decides whether it can load it
+        if require_signature:
+            raise InputError("--require-signature checks the bytes of a registered model "
+                             "file; a directory cannot be checked", spec)
+        yield ServedModel(path, path.name)
+        return
     if path.is_file():
         label = path.name
         if require_signature:
             label = _signed_file(path)
-        yield path, label
+        yield ServedModel(path, label)
         return
     version, stage = _VERSION_REF.match(spec), _STAGE_REF.match(spec)
     if version is None and stage is None:
@@ -48,7 +66,7 @@ def model_to_serve(spec: str, require_signature: bool) -> Iterator[tuple[Path, s
                              spec)
         found = staged
     with as_file(found.content, found.path) as copy:
-        yield copy, f"{found.name}@{found.version}"
+        yield ServedModel(copy, f"{found.name}@{found.version}", from_ledger=True)
 
 
 def _signed_file(path: Path) -> str:

@@ -16,10 +16,13 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.bounded import loads_json
 from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    from mlgate.model.loading import LoadRules
 
 MAX_BODY = 16 * 2**20
 
@@ -136,15 +139,17 @@ def serve_model(
     model_path: Path,
     host: str,
     port: int,
-    allow_pickle: bool = False,
+    rules: LoadRules | None = None,
     ready: threading.Event | None = None,
     label: str | None = None,
+    from_ledger: bool = False,
 ) -> ModelServer:
-    """Load the model (safely) and bind; the caller runs ``serve_forever``. ``label`` names
-    what is served (default: the file name; a ledger version when it came from git)."""
+    """Load the model under ``rules`` (the model gate's: mlgate.yaml's ``model:`` section and
+    flags) and bind; the caller runs ``serve_forever``. ``label`` names what is served (default:
+    the file name; a ledger version when it came from git, then ``from_ledger``)."""
     from mlgate.model.loading import load_model
 
-    model = load_model(model_path, allow_pickle=allow_pickle)
+    model = load_model(model_path, rules, from_ledger=from_ledger)
     if not callable(getattr(model, "predict", None)):
         raise InputError("the loaded object has no predict() method", model_path)
     name = label or model_path.name

@@ -23,6 +23,7 @@ from mlgate.load.payload import PayloadSpec
 from mlgate.load.slo import SLO, parse_slo
 from mlgate.load.targets import TargetSpec
 from mlgate.load.units import parse_duration
+from mlgate.model.loading import LoadRules, reject_uri
 from mlgate.resources import checks_dir
 from mlgate.trust import LOAD_TARGET_KEYS, check_unchanged
 
@@ -200,6 +201,7 @@ def _target(
         spec.health = flags.get("health")
         spec.image = flags.get("image")
         if flags.get("serve"):
+            reject_uri(flags["serve"], "--serve")
             spec.model = Path(flags["serve"])
         spec.allow_pickle = bool(flags.get("allow_pickle"))
         if flags.get("container_port"):
@@ -225,6 +227,7 @@ def _target(
         spec.health = section.get("health")
         spec.image = section.get("image")
         if kind == "serve":
+            reject_uri(section["serve"], where("target.serve", None, False))
             spec.model = (root / section["serve"]) if not Path(section["serve"]).is_absolute() \
                 else Path(section["serve"])
         spec.allow_pickle = bool(section.get("allow_pickle", False))
@@ -247,7 +250,18 @@ def _target(
     if startup is not None:
         spec.startup_timeout = parse_duration(startup, "--startup-timeout")
     spec.path = path
+    if spec.kind == "serve":
+        _serve_rules(spec, config)
     return spec
+
+
+def _serve_rules(spec: TargetSpec, config: Config | None) -> None:
+    """`mlgate serve` loads under the model gate's rules: hand it the config, and refuse here,
+    before anything is started, rules the default branch does not have (it checks again)."""
+    if config is None:
+        return
+    spec.config = config.path
+    LoadRules.from_config(config, allow_pickle=spec.allow_pickle).verify()
 
 
 def _payload(

@@ -46,6 +46,7 @@ class TargetSpec:
     env: dict[str, str] = field(default_factory=dict)
     model: Path | None = None
     allow_pickle: bool = False
+    config: Path | None = None  # serve: the mlgate.yaml whose model: rules `mlgate serve` uses
     startup_timeout: float = 30.0
     path: str | None = None  # endpoint path on a started target (default depends on kind)
     source: str = "--url"
@@ -218,6 +219,8 @@ def _process_target(spec: TargetSpec) -> Iterator[RunningTarget]:
         assert spec.model is not None
         argv = [sys.executable, "-m", "mlgate", "serve", "--model", str(spec.model),
                 "--host", "127.0.0.1", "--port", "0"]
+        if spec.config is not None:  # the model gate's loading rules (model: section)
+            argv += ["--config", str(spec.config.absolute())]
         if spec.allow_pickle:
             argv.append("--allow-pickle")
         label = f"mlgate serve {spec.model}"

@@ -21,7 +21,7 @@ from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model import data as mdata
 from mlgate.model.champion import ChampionSource, resolve_champion
-from mlgate.model.loading import load_model
+from mlgate.model.loading import LoadRules, load_model
 from mlgate.model.metrics import (
     CLASSIFICATION,
     METRICS,
@@ -33,7 +33,6 @@ from mlgate.model.metrics import (
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
-from mlgate.trust import MODEL_KEYS, check_unchanged
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
 
@@ -50,19 +49,16 @@ class GateInputs:
     champion_file: str | None = None
     task: str | None = None
     policy: Any = None
-    allow_pickle: bool = False
-    allow_pickle_from_pr: bool = False
-    trusted_types: list[str] = field(default_factory=list)
+    # How candidate and champion are loaded (trusted types, pickles, code paths), checked
+    # against the default branch before the first load.
+    rules: LoadRules = field(default_factory=LoadRules)
     seed: int = 0
     base_dir: Path = field(default_factory=Path.cwd)
     repo: Path = field(default_factory=Path.cwd)
     project: str | None = None
     results_dir: Path | None = None
     where: str = "mlgate gate-model"
-    # The config the loading settings came from, and which of its trust-widening keys were
-    # used (not overridden by flags): checked against the default branch before any load.
     config: Config | None = None
-    trust_keys: tuple[str, ...] = MODEL_KEYS
 
 
 @dataclass
@@ -158,15 +154,8 @@ def gate_inputs(
 
 
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:
-    if inputs.config is not None:
-        check_unchanged(inputs.config, inputs.trust_keys)
-    return load_model(
-        path,
-        inputs.allow_pickle,
-        trusted_types=inputs.trusted_types,
-        # A ledger champion comes from a registered tag, which a pull request cannot change.
-        allow_pickle_from_pr=inputs.allow_pickle_from_pr or from_ledger,
-    )
+    # A ledger champion comes from a registered tag, which a pull request cannot change.
+    return load_model(path, inputs.rules, from_ledger=from_ledger)
 
 
 def _score(

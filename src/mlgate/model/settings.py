@@ -13,7 +13,7 @@ from typing import Any
 from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model.gate import GateInputs
-from mlgate.trust import MODEL_KEYS
+from mlgate.model.loading import LoadRules, reject_uri
 
 
 def inputs_from_config(
@@ -25,29 +25,39 @@ def inputs_from_config(
     def flag(name: str) -> Any:
         return getattr(args, name, None) if args is not None else None
 
-    def path(flag_name: str, key: str) -> Path | None:
+    def path(flag_name: str, key: str, what: str) -> Path | None:
         value = flag(flag_name)
         if value:
+            reject_uri(str(value), f"--{flag_name}", what)
             return Path(value).absolute()
-        return _under(root, section[key]) if section.get(key) else None
+        if not section.get(key):
+            return None
+        reject_uri(section[key], config.where("model", key) if config else f"model.{key}", what)
+        return _under(root, section[key])
 
     where = f"{config.path}:model" if config else "mlgate gate-model"
-    data = path("data", "data")
+    data = path("data", "data", "held-out data")
     target = flag("target") or section.get("target")
     if data is None:
         raise InputError("no held-out data: give --data or set model.data", where)
     if not target:
         raise InputError("no target column: give --target or set model.target", where)
-    model = path("model", "path")
-    predictions = path("predictions", "predictions")
+    model = path("model", "path", "models")
+    predictions = path("predictions", "predictions", "predictions")
     if flag("model") and not flag("predictions"):
         predictions = None  # an explicit --model replaces configured predictions
     if flag("predictions") and not flag("model"):
         model = None
     seed = flag("seed")
+    reject_uri(flag("champion"), "--champion")
+    for key in ("champion", "champion_file"):
+        reject_uri(section.get(key), config.where("model", key) if config else f"model.{key}")
     # --allow-pickle (in the workflow file) replaces model.allow_pickle; the rest have no flag.
-    trust_keys = tuple(k for k in MODEL_KEYS
-                       if not (k == "model.allow_pickle" and flag("allow_pickle")))
+    rules = LoadRules.from_config(
+        config,
+        allow_pickle=bool(flag("allow_pickle")),
+        allow_pickle_from_pr=bool(flag("allow_pickle_from_pr")),
+    )
     return GateInputs(
         data=data,
         target=str(target),
@@ -57,9 +67,7 @@ def inputs_from_config(
         champion_file=section.get("champion_file"),
         task=flag("task") or section.get("task"),
         policy=_file_or_ref(flag("policy")) or section.get("policy"),
-        allow_pickle=bool(flag("allow_pickle") or section.get("allow_pickle", False)),
-        allow_pickle_from_pr=bool(flag("allow_pickle_from_pr")),
-        trusted_types=list(section.get("trusted_types") or []),
+        rules=rules,
         seed=int(seed if seed is not None else section.get("seed", 0)),
         base_dir=root,
         repo=root,
@@ -67,7 +75,6 @@ def inputs_from_config(
         results_dir=results_dir,
         where=where,
         config=config,
-        trust_keys=trust_keys,
     )
 
 
