@@ -30,6 +30,8 @@ from mlgate.model.metrics import (
     point_metric,
     task_metrics,
 )
+from mlgate.model.mlflow_model import is_mlflow_dir, load_mlflow_dir, mlflow_model_file
+from mlgate.model.mlflow_registry import TRACKING_URI_KEY, is_mlflow_ref
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
@@ -53,6 +55,8 @@ class GateInputs:
     allow_pickle: bool = False
     allow_pickle_from_pr: bool = False
     trusted_types: list[str] = field(default_factory=list)
+    # For an `mlflow:models:/...` champion; None: MLFLOW_TRACKING_URI.
+    mlflow_tracking_uri: str | None = None
     seed: int = 0
     base_dir: Path = field(default_factory=Path.cwd)
     repo: Path = field(default_factory=Path.cwd)
@@ -92,6 +96,10 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     target = mdata.encode_target(column, task, classes, inputs.data, inputs.target)
     candidate = _score("candidate", model, inputs.model, inputs.predictions, frame, target, inputs)
     policy = load_policy(inputs.policy, task, inputs.base_dir, f"{inputs.where}: policy")
+    if inputs.config is not None and is_mlflow_ref(inputs.champion):
+        # The registry gets the job's MLflow credentials: read its URI from the default
+        # branch in untrusted runs before anything connects to it.
+        check_unchanged(inputs.config, (TRACKING_URI_KEY,))
     source = resolve_champion(
         inputs.champion,
         base_dir=inputs.base_dir,
@@ -101,6 +109,7 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
         scratch=scratch,
         where=inputs.where,
         config=inputs.config.path if inputs.config else None,
+        mlflow_tracking_uri=inputs.mlflow_tracking_uri,
     )
     champion = _champion(source, frame, target, inputs) if source else None
 
@@ -143,7 +152,7 @@ def gate_inputs(
     """
     found: dict[str, dict[str, Any]] = {}
     if inputs.model is not None:
-        found["model"] = file_input(inputs.model)
+        found["model"] = file_input(_model_file(inputs.model))
     if inputs.predictions is not None:
         found["predictions"] = file_input(inputs.predictions)
     found["data"] = file_input(inputs.data)
@@ -151,7 +160,7 @@ def gate_inputs(
         role = "policy" if i == 0 and policy.named_file else f"policy:{path.name}"
         found[role if role not in found else f"policy:{repo_path(path)}"] = source_input(path)
     if champion is not None:
-        found["champion"] = champion.evidence or file_input(champion.path)
+        found["champion"] = champion.evidence or file_input(_model_file(champion.path))
     if inputs.config is not None:
         found["config"] = file_input(inputs.config.path)
     return found
@@ -160,13 +169,25 @@ def gate_inputs(
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:
     if inputs.config is not None:
         check_unchanged(inputs.config, inputs.trust_keys)
-    return load_model(
-        path,
-        inputs.allow_pickle,
-        trusted_types=inputs.trusted_types,
-        # A ledger champion comes from a registered tag, which a pull request cannot change.
-        allow_pickle_from_pr=inputs.allow_pickle_from_pr or from_ledger,
-    )
+
+    def load_file(file: Path) -> Any:
+        return load_model(
+            file,
+            inputs.allow_pickle,
+            trusted_types=inputs.trusted_types,
+            # A ledger champion comes from a registered tag, which a pull request cannot change.
+            allow_pickle_from_pr=inputs.allow_pickle_from_pr or from_ledger,
+        )
+
+    # TODO(loader): drop once mlgate.model.loading dispatches MLflow directories itself.
+    if is_mlflow_dir(path):
+        return load_mlflow_dir(path, load_file)
+    return load_file(path)
+
+
+def _model_file(path: Path) -> Path:
+    """The file whose bytes a model path stands for: itself, or an MLflow directory's model."""
+    return mlflow_model_file(path) if is_mlflow_dir(path) else path
 
 
 def _score(
@@ -417,13 +438,14 @@ def _budgets(result: GateResult, policy: Policy, cand: Scored, inputs: GateInput
         if cand.path is None:
             result.add(CheckResult("budget model size", Status.WARN, "no model file to measure"))
         else:
-            size = cand.path.stat().st_size / 1e6
+            measured = _model_file(cand.path)
+            size = measured.stat().st_size / 1e6
             ok = size <= budgets["max_size_mb"]
             result.add(
                 CheckResult(
                     "budget model size",
                     Status.PASS if ok else Status.FAIL,
-                    f"{cand.path.name} is {size:.2f} MB "
+                    f"{measured.name} is {size:.2f} MB "
                     f"({'within' if ok else 'over'} {budgets['max_size_mb']} MB)",
                     round(size, 4),
                     f"<= {budgets['max_size_mb']} MB",

@@ -13,6 +13,8 @@ from typing import Any
 from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model.gate import GateInputs
+from mlgate.model.mlflow_model import is_mlflow_dir
+from mlgate.model.mlflow_registry import resolve_tracking_uri
 from mlgate.trust import MODEL_KEYS
 
 
@@ -60,6 +62,7 @@ def inputs_from_config(
         allow_pickle=bool(flag("allow_pickle") or section.get("allow_pickle", False)),
         allow_pickle_from_pr=bool(flag("allow_pickle_from_pr")),
         trusted_types=list(section.get("trusted_types") or []),
+        mlflow_tracking_uri=resolve_tracking_uri(section.get("mlflow_tracking_uri"), root),
         seed=int(seed if seed is not None else section.get("seed", 0)),
         base_dir=root,
         repo=root,
@@ -77,8 +80,10 @@ def _under(root: Path, value: str) -> Path:
 
 
 def _file_or_ref(value: str | None) -> str | None:
-    """A flag naming an existing file (relative to the working directory) becomes absolute;
+    """A flag naming an existing file or MLflow model directory (relative to the working
+    directory) becomes absolute;
     anything else (a ledger stage, a preset name) is passed on as written."""
     if not value:
         return None
-    return str(Path(value).absolute()) if Path(value).is_file() else value
+    given = Path(value)
+    return str(given.absolute()) if given.is_file() or is_mlflow_dir(given) else value
