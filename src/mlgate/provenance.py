@@ -12,6 +12,8 @@ Formats (the ledger reads them; keep them stable):
   the git work tree holding the file (POSIX separators), else absolute;
 * a preset:       ``{"preset": NAME, "sha256": ...}`` for files shipped in mlgate's ``checks/``;
 * a ledger model: ``{"ref": "NAME@vX.Y.Z", "sha256": ...}``;
+* an MLflow registry model: ``{"ref": "mlflow:models:/NAME@ALIAS", "version": "N", "sha256": ...}``
+  (the reference as given, the version it resolved to, the model file that was loaded);
 * a URL target:   ``{"url": URL}`` without user info, query or fragment (they may hold secrets);
 * an image:       ``{"image": NAME, "id": "sha256:..."}``.
 
@@ -123,6 +125,12 @@ def source_input(path: str | Path) -> Input:
 def ledger_input(ref: str, content: bytes) -> Input:
     """A registered artifact read from the ledger: its version tag and the bytes' sha256."""
     return {"ref": ref, "sha256": sha256_bytes(content)}
+
+
+def registry_input(ref: str, version: str, model_file: Path) -> Input:
+    """A model version read from an MLflow registry: the reference as given (an alias moves),
+    the version it resolved to, and the sha256 of the model file inside it that was loaded."""
+    return {"ref": ref, "version": version, "sha256": sha256_file(model_file)}
 
 
 def url_input(url: str) -> Input:

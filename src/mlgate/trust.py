@@ -46,6 +46,9 @@ UNTRUSTED_EVENTS = (
 )
 
 MODEL_KEYS = ("model.trusted_types", "model.allow_pickle", "model.code_paths")
+# Checked where a registry champion is fetched (not on every model load): the job's MLflow
+# credentials go to this server, and it decides which bytes are the champion.
+REGISTRY_KEYS = ("model.mlflow_tracking_uri",)
 LOAD_TARGET_KEYS = (
     "load.target.command",
     "load.target.image",
@@ -53,7 +56,7 @@ LOAD_TARGET_KEYS = (
     "load.target.allow_pickle",
 )
 LEDGER_KEYS = ("ledger",)
-TRUST_KEYS = MODEL_KEYS + LOAD_TARGET_KEYS + LEDGER_KEYS
+TRUST_KEYS = MODEL_KEYS + REGISTRY_KEYS + LOAD_TARGET_KEYS + LEDGER_KEYS
 """Every setting that widens what mlgate executes or believes; read from the default branch."""
 
 

@@ -194,7 +194,7 @@ def test_outside_actions_trusted_unless_marked() -> None:
 def test_trust_keys_are_one_named_list() -> None:
     assert TRUST_KEYS == (
         "model.trusted_types", "model.allow_pickle", "model.code_paths",
-        "load.target.command", "load.target.image", "load.target.env",
+        "model.mlflow_tracking_uri", "load.target.command", "load.target.image", "load.target.env",
         "load.target.allow_pickle", "ledger",
     )
 

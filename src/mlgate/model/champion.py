@@ -4,6 +4,12 @@ A ledger reference (``production`` or ``churn#production``) is read from the reg
 through :func:`mlgate.ledger.champion.load_stage_artifact`, which checks the bytes against the
 recorded sha256; the bytes are written to a private temporary file with the same suffix and
 then loaded through the one safe loader like any other model file.
+
+An MLflow registry reference (``mlflow:models:/NAME@ALIAS`` or ``/NAME/VERSION``) is a branch of
+its own: the version is downloaded by :mod:`mlgate.model.mlflow_registry` into the scratch
+directory and loaded as an MLflow model directory. It is not treated as a ledger champion: the
+registry's writers are not bound by this repository's rules, so a pickle from it gets the pickle
+checks of any file from outside the repository.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.errors import InputError
-from mlgate.provenance import ledger_input
+from mlgate.model.mlflow_model import is_mlflow_dir, mlflow_model_file
+from mlgate.model.mlflow_registry import download_champion, is_mlflow_ref
+from mlgate.provenance import ledger_input, registry_input
 
 STAGE_REF = re.compile(r"^(?:(?P<name>[a-z0-9][a-z0-9-]*)#)?(?P<stage>[A-Za-z][A-Za-z0-9_-]*)$")
 
@@ -41,12 +49,15 @@ def resolve_champion(
     scratch: Path,
     where: str,
     config: Path | None = None,
+    mlflow_tracking_uri: str | None = None,
 ) -> ChampionSource | None:
     """The champion for ``ref``; None when a ledger stage has no version and no fallback."""
     if not ref:
         return None
+    if is_mlflow_ref(ref):
+        return _from_mlflow_registry(ref, mlflow_tracking_uri, scratch, where)
     path = Path(ref) if Path(ref).is_absolute() else base_dir / ref
-    if path.is_file():
+    if path.is_file() or is_mlflow_dir(path):
         return ChampionSource(path, f"file {ref}")
     match = STAGE_REF.match(ref)
     if match is None or Path(ref).suffix:
@@ -65,7 +76,7 @@ def resolve_champion(
     if artifact is None:
         if fallback:
             fb = Path(fallback) if Path(fallback).is_absolute() else base_dir / fallback
-            if not fb.is_file():
+            if not (fb.is_file() or is_mlflow_dir(fb)):
                 raise InputError("champion_file not found", fb)
             return ChampionSource(fb, f"file {fallback} (no {name}#{stage} in the ledger yet)")
         return None
@@ -75,3 +86,16 @@ def resolve_champion(
     ref = f"{name}@{artifact.version}"
     return ChampionSource(target, f"{ref} ({stage})", from_ledger=True,
                           evidence=ledger_input(ref, artifact.content))
+
+
+def _from_mlflow_registry(
+    ref: str, tracking_uri: str | None, scratch: Path, where: str
+) -> ChampionSource:
+    """A champion downloaded from an MLflow registry (no fallback: a missing alias is an error,
+    since the reference names a registry that answered)."""
+    found = download_champion(ref, tracking_uri, scratch, where)
+    return ChampionSource(
+        found.directory,
+        f"{ref} (version {found.version})",
+        evidence=registry_input(ref, found.version, mlflow_model_file(found.directory)),
+    )

@@ -18,13 +18,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "non-inferiority to the champion (paired bootstrap interval of the difference), "
         "slices and budgets. Flags override the model: section of mlgate.yaml.",
     )
-    p.add_argument("--model", help="candidate model file (.skops; pickle only with --allow-pickle)")
+    p.add_argument(
+        "--model",
+        help="candidate model file (.skops; pickle only with --allow-pickle) or MLflow model "
+        "directory",
+    )
     p.add_argument("--data", help="held-out data (CSV or Parquet) with features and target")
     p.add_argument("--target", help="target column name")
     p.add_argument(
         "--champion",
         metavar="REF|FILE",
-        help="champion: a ledger stage (production, NAME#STAGE) or a model/predictions file",
+        help="champion: a ledger stage (production, NAME#STAGE), a model/predictions file or "
+        "MLflow model directory, or mlflow:models:/NAME@ALIAS (or /NAME/VERSION)",
     )
     p.add_argument(
         "--policy",

@@ -30,9 +30,12 @@ from mlgate.model.metrics import (
     point_metric,
     task_metrics,
 )
+from mlgate.model.mlflow_model import is_mlflow_dir, mlflow_model_file
+from mlgate.model.mlflow_registry import TRACKING_URI_KEY, is_mlflow_ref
 from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
+from mlgate.trust import check_unchanged
 
 PREDICTION_SUFFIXES = mdata.TABLE_SUFFIXES
 
@@ -52,6 +55,8 @@ class GateInputs:
     # How candidate and champion are loaded (trusted types, pickles, code paths), checked
     # against the default branch before the first load.
     rules: LoadRules = field(default_factory=LoadRules)
+    # For an `mlflow:models:/...` champion; None: MLFLOW_TRACKING_URI.
+    mlflow_tracking_uri: str | None = None
     seed: int = 0
     base_dir: Path = field(default_factory=Path.cwd)
     repo: Path = field(default_factory=Path.cwd)
@@ -88,6 +93,10 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     target = mdata.encode_target(column, task, classes, inputs.data, inputs.target)
     candidate = _score("candidate", model, inputs.model, inputs.predictions, frame, target, inputs)
     policy = load_policy(inputs.policy, task, inputs.base_dir, f"{inputs.where}: policy")
+    if inputs.config is not None and is_mlflow_ref(inputs.champion):
+        # The registry gets the job's MLflow credentials: read its URI from the default
+        # branch in untrusted runs before anything connects to it.
+        check_unchanged(inputs.config, (TRACKING_URI_KEY,))
     source = resolve_champion(
         inputs.champion,
         base_dir=inputs.base_dir,
@@ -97,6 +106,7 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
         scratch=scratch,
         where=inputs.where,
         config=inputs.config.path if inputs.config else None,
+        mlflow_tracking_uri=inputs.mlflow_tracking_uri,
     )
     champion = _champion(source, frame, target, inputs) if source else None
 
@@ -139,7 +149,7 @@ def gate_inputs(
     """
     found: dict[str, dict[str, Any]] = {}
     if inputs.model is not None:
-        found["model"] = file_input(inputs.model)
+        found["model"] = file_input(_model_file(inputs.model))
     if inputs.predictions is not None:
         found["predictions"] = file_input(inputs.predictions)
     found["data"] = file_input(inputs.data)
@@ -147,7 +157,7 @@ def gate_inputs(
         role = "policy" if i == 0 and policy.named_file else f"policy:{path.name}"
         found[role if role not in found else f"policy:{repo_path(path)}"] = source_input(path)
     if champion is not None:
-        found["champion"] = champion.evidence or file_input(champion.path)
+        found["champion"] = champion.evidence or file_input(_model_file(champion.path))
     if inputs.config is not None:
         found["config"] = file_input(inputs.config.path)
     return found
@@ -156,6 +166,11 @@ def gate_inputs(
 def _load(path: Path, inputs: GateInputs, from_ledger: bool) -> Any:
     # A ledger champion comes from a registered tag, which a pull request cannot change.
     return load_model(path, inputs.rules, from_ledger=from_ledger)
+
+
+def _model_file(path: Path) -> Path:
+    """The file whose bytes a model path stands for: itself, or an MLflow directory's model."""
+    return mlflow_model_file(path) if is_mlflow_dir(path) else path
 
 
 def _score(
@@ -406,13 +421,14 @@ def _budgets(result: GateResult, policy: Policy, cand: Scored, inputs: GateInput
         if cand.path is None:
             result.add(CheckResult("budget model size", Status.WARN, "no model file to measure"))
         else:
-            size = cand.path.stat().st_size / 1e6
+            measured = _model_file(cand.path)
+            size = measured.stat().st_size / 1e6
             ok = size <= budgets["max_size_mb"]
             result.add(
                 CheckResult(
                     "budget model size",
                     Status.PASS if ok else Status.FAIL,
-                    f"{cand.path.name} is {size:.2f} MB "
+                    f"{measured.name} is {size:.2f} MB "
                     f"({'within' if ok else 'over'} {budgets['max_size_mb']} MB)",
                     round(size, 4),
                     f"<= {budgets['max_size_mb']} MB",

@@ -21,8 +21,6 @@ plus flags, so a model that passes the model gate can also be served and load-te
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import sys
 from collections.abc import Sequence
@@ -125,8 +123,8 @@ def reject_uri(value: str | Path | None, source: str, what: str = "models") -> N
 def load_model(
     path: Path | str, rules: LoadRules | None = None, *, from_ledger: bool = False
 ) -> Any:
-    """Load a model file (or model directory) under ``rules``, or raise :class:`InputError`
-    naming the file and the reason.
+    """Load a model file (or MLflow model directory) under ``rules``, or raise
+    :class:`InputError` naming the file and the reason.
 
     ``from_ledger`` marks bytes read from a registered version tag, which a pull request
     cannot change: such a pickle is exempt from the default-branch check (not from
@@ -137,7 +135,12 @@ def load_model(
     path = Path(path)
     rules.verify()
     if path.is_dir():
-        return _load_directory(path, rules)
+        return _load_directory(path, rules, from_ledger)
+    return _load_file(path, rules, from_ledger)
+
+
+def _load_file(path: Path, rules: LoadRules, from_ledger: bool) -> Any:
+    """One model file under ``rules`` (already verified against the default branch)."""
     if not path.exists():
         raise InputError("model file not found", path)
     if not path.is_file():
@@ -169,21 +172,17 @@ def load_model(
     )
 
 
-def _load_directory(path: Path, rules: LoadRules) -> Any:
-    """A directory is handed to the MLflow model loader, when it is installed.
+def _load_directory(path: Path, rules: LoadRules, from_ledger: bool) -> Any:
+    """A directory must be an MLflow model: its model file is loaded by the one file loader,
+    so it gets exactly the rules (types, pickles, structure checks) a file given directly
+    would."""
+    from mlgate.model.mlflow_model import is_mlflow_dir, load_mlflow_dir
 
-    ---- MLflow model directories: the single place a directory path leaves this loader. ----
-    ``mlgate.model.mlflow_model.load_mlflow_dir(path, rules)`` loads it under the same rules
-    (already verified against the default branch above).
-    """
-    if importlib.util.find_spec(MLFLOW_MODULE) is None:
-        raise InputError(
-            "model path is a directory; expected a model file (.skops, or .pkl/.pickle/.joblib "
-            "with allow_pickle)",
-            path,
-        )
-    loader = importlib.import_module(MLFLOW_MODULE)
-    return loader.load_mlflow_dir(path, rules)
+    if not is_mlflow_dir(path):
+        raise InputError("model path is a directory but not an MLflow model (no MLmodel file); "
+                         "expected a model file (.skops, or .pkl/.pickle/.joblib with "
+                         "allow_pickle)", path)
+    return load_mlflow_dir(path, lambda file: _load_file(file, rules, from_ledger))
 
 
 def _load_skops(path: Path, rules: LoadRules) -> Any:

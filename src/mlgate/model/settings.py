@@ -14,6 +14,8 @@ from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model.gate import GateInputs
 from mlgate.model.loading import LoadRules, reject_uri
+from mlgate.model.mlflow_model import is_mlflow_dir
+from mlgate.model.mlflow_registry import resolve_tracking_uri
 
 
 def inputs_from_config(
@@ -68,6 +70,7 @@ def inputs_from_config(
         task=flag("task") or section.get("task"),
         policy=_file_or_ref(flag("policy")) or section.get("policy"),
         rules=rules,
+        mlflow_tracking_uri=resolve_tracking_uri(section.get("mlflow_tracking_uri"), root),
         seed=int(seed if seed is not None else section.get("seed", 0)),
         base_dir=root,
         repo=root,
@@ -84,8 +87,10 @@ def _under(root: Path, value: str) -> Path:
 
 
 def _file_or_ref(value: str | None) -> str | None:
-    """A flag naming an existing file (relative to the working directory) becomes absolute;
+    """A flag naming an existing file or MLflow model directory (relative to the working
+    directory) becomes absolute;
     anything else (a ledger stage, a preset name) is passed on as written."""
     if not value:
         return None
-    return str(Path(value).absolute()) if Path(value).is_file() else value
+    given = Path(value)
+    return str(given.absolute()) if given.is_file() or is_mlflow_dir(given) else value
