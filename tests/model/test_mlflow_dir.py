@@ -26,7 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from mlgate.errors import InputError
-from mlgate.model.loading import load_model
+from mlgate.model.loading import LoadRules, load_model
 from mlgate.model.mlflow_model import is_mlflow_dir, load_mlflow_dir, read_mlflow_dir
 from tests.support.cli import run_mlgate
 from tests.support.mlflow_models import (
@@ -48,7 +48,8 @@ def loader(
     allow_pickle: bool = False, trusted_types: tuple[str, ...] = ()
 ) -> Callable[[Path], Any]:
     """The one safe single-file loader with fixed rules, as the gate passes it."""
-    return lambda file: load_model(file, allow_pickle, trusted_types=trusted_types)
+    rules = LoadRules(trusted_types=trusted_types, allow_pickle=allow_pickle)
+    return lambda file: load_model(file, rules)
 
 
 def gate(repo: Path, model: str, *extra: str) -> tuple[int, str]:
@@ -116,7 +117,7 @@ def test_skops_types_are_trusted_by_mlgate_not_by_the_mlmodel(tmp_path: Path) ->
     meta = mlmodel()
     meta["flavors"]["sklearn"]["skops_trusted_types"] = ["_operator.pos"]
     directory = write_mlflow_dir(tmp_path / "m", model, meta=meta)
-    with pytest.raises(InputError, match=r"types that are not trusted: _operator\.pos"):
+    with pytest.raises(InputError, match=r"type that is not trusted: _operator\.pos"):
         load_mlflow_dir(directory, loader())
     loaded = load_mlflow_dir(directory, loader(trusted_types=("_operator.pos",)))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
@@ -140,17 +141,19 @@ def test_cloudpickle_missing_is_named_in_the_error(tmp_path: Path, clean_github_
         "    sys.modules[name] = None\n"
         "from pathlib import Path\n"
         "from mlgate.errors import InputError\n"
-        "from mlgate.model.loading import load_model\n"
+        "from mlgate.model.loading import LoadRules, load_model\n"
         "from mlgate.model.mlflow_model import load_mlflow_dir\n"
         "try:\n"
-        f"    load_mlflow_dir(Path({str(directory)!r}), lambda f: load_model(f, True))\n"
+        f"    load_mlflow_dir(Path({str(directory)!r}),\n"
+        "                    lambda f: load_model(f, LoadRules(allow_pickle=True)))\n"
         "except InputError as exc:\n"
         "    print(exc.one_line())\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=False, cwd=tmp_path, timeout=120)
     line = proc.stdout.strip()
-    assert line.startswith(f"{directory / 'model.pkl'}: cannot unpickle model file"), proc.stderr
+    assert line.startswith(f"{directory / 'model.pkl'}: the model needs module 'cloudpickle"), (
+        proc.stderr)
     assert "saved with cloudpickle, which is not installed: pip install cloudpickle" in line
     # With cloudpickle importable the same directory loads.
     loaded = load_mlflow_dir(directory, loader(allow_pickle=True))
@@ -177,7 +180,7 @@ def test_code_shipped_in_the_directory_is_not_imported(tmp_path: Path) -> None:
     with pytest.raises(InputError) as refused:
         load_mlflow_dir(directory, loader(allow_pickle=True))
     message = refused.value.message
-    assert "No module named 'churn_helpers'" in message
+    assert "the model needs module 'churn_helpers', which cannot be imported" in message
     assert "the model ships code in code/ (MLflow code_paths), which mlgate does not import" in (
         message)
     assert "model.code_paths" in message
