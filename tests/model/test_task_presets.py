@@ -195,16 +195,21 @@ def test_policy_baseline_shares_replace_the_held_out_shares(
 
 
 @pytest.mark.parametrize(("baseline", "words"), [
-    ({"class_shares": {0: 1, 1: 1, 7: 1}}, "not classes of the target"),
-    ({"class_shares": {0: 1, 1: 1}}, "no positive share to class(es) ['2']"),
-    ({"mean": 3.0}, "baseline.mean is not for classification"),
+    ("{class_shares: {0: 1, 1: 1, 7: 1}}", "not classes of the target"),
+    ("{class_shares: {0: 1, 1: 1}}", "no positive share to class(es) ['2']"),
+    ("{mean: 3.0}", "baseline.mean is not for classification"),
+    ("{class_shares: {no: 1, yes: 1}}", "quote such labels"),  # YAML 1.1: booleans
 ])
 def test_a_bad_policy_baseline_is_bad_input(
-    tmp_path: Path, wine: Path, clean_github_env: None, baseline: dict, words: str
+    tmp_path: Path, wine: Path, clean_github_env: None, baseline: str, words: str
 ) -> None:
     for name in ("holdout.csv", "rf.skops"):
         (tmp_path / name).write_bytes((wine / name).read_bytes())
-    write_config(tmp_path, "cultivar", {"extends": "multiclass-default", "baseline": baseline})
+    (tmp_path / "mlgate.yaml").write_text(
+        "version: 1\nproject: tasks\nmodel:\n  data: holdout.csv\n  target: cultivar\n"
+        f"  trusted_types: [{TREE}]\n"
+        f"  policy:\n    extends: multiclass-default\n    baseline: {baseline}\n"
+    )
     code, _, _, line = gate(tmp_path, "--model", "rf.skops")
     assert code == 2
     assert words in line and "mlgate.yaml" in line

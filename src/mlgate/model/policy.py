@@ -140,9 +140,12 @@ def resolve_baseline(policy: Policy, task: str, classes: np.ndarray | None) -> B
     names = [str(c) for c in classes.tolist()]
     unknown = sorted(set(given) - set(names))
     if unknown:
+        hint = ""
+        if any(isinstance(k, bool) for k in spec["class_shares"]):
+            hint = "; YAML reads yes/no/on/off/true/false as booleans: quote such labels"
         raise InputError(
             f"baseline.class_shares names class(es) {unknown} that are not classes of the "
-            f"target ({', '.join(names)})",
+            f"target ({', '.join(names)}){hint}",
             policy.source,
         )
     missing = [n for n in names if given.get(n, 0.0) <= 0]
