@@ -215,3 +215,18 @@ def test_log_loss_skill_means_the_same_for_3_and_10_classes() -> None:
     assert skills[3] == pytest.approx(0.5) and skills[10] == pytest.approx(0.5)
     assert losses[3] == pytest.approx(np.log(3) / 2)  # 0.549: under 0.69
     assert losses[10] == pytest.approx(np.log(10) / 2)  # 1.151: over it
+
+
+def test_a_class_missing_from_the_held_out_rows_does_not_void_the_macro_auc() -> None:
+    """The model knows 4 classes, the rows hold 3: the point value and the bootstrap's observed
+    value both average the 3 classes present (scikit-learn's average would be NaN)."""
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 3, 300)  # class 3 never occurs
+    cand = multiclass_outputs(rng, y, 4, 1.0, 6)
+    champ = multiclass_outputs(rng, y, 4, 1.5, 6)
+    point = point_metric("roc_auc", y, cand, 4)
+    per_class = [skm.roc_auc_score(y == c, cand.proba[:, c]) for c in range(3)]
+    assert point == pytest.approx(np.mean(per_class), abs=1e-12)
+    found = paired_bootstrap(y, cand, champ, ["roc_auc"], 4, resamples=50, seed=0)
+    assert found["roc_auc"].candidate == pytest.approx(point, abs=1e-12)
+    assert np.isfinite(found["roc_auc"].low) and np.isfinite(found["roc_auc"].high)

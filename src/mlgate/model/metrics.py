@@ -178,7 +178,7 @@ def point_metric(
         proba = _proba(out, name)
         if n_classes == 2:
             return float(skm.roc_auc_score(y, proba[:, 1]))
-        return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=list(range(n_classes))))
+        return ovr_roc_auc(y, proba, n_classes)
     if name == "log_loss":
         return float(skm.log_loss(y, _proba(out, name), labels=list(range(n_classes))))
     if name == "calibration_error":
@@ -192,6 +192,26 @@ def point_metric(
     if name == "mape":
         return float(skm.mean_absolute_percentage_error(y, out.pred))
     raise InputError(f"unknown metric {name!r}")
+
+
+def ovr_roc_auc(y: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
+    """One-vs-rest macro ROC AUC: scikit-learn's ``multi_class="ovr", average="macro"``.
+
+    That is the mean over classes of the binary AUC of ``y == c`` scored by ``proba[:, c]``.
+    A class the model knows but the rows lack (a rare class missing from a small holdout or a
+    slice) has no AUC, and scikit-learn's average becomes NaN; here it averages the classes
+    that have positives and negatives, as the bootstrap does for a resample, so one absent rare
+    class does not void the metric. With every class present this is scikit-learn's value.
+    """
+    from sklearn import metrics as skm
+
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)
+    present = [c for c in range(n_classes) if 0 < counts[c] < len(y)]
+    if len(present) == n_classes:
+        return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=list(range(n_classes))))
+    if not present:
+        raise ValueError("roc_auc is undefined: no class has both positives and negatives")
+    return float(np.mean([skm.roc_auc_score(y == c, proba[:, c]) for c in present]))
 
 
 def skill_parts(
