@@ -345,3 +345,9 @@ def test_a_policy_mean_is_the_baseline_of_regression_skills(
                  {"extends": "regression-default", "baseline": {"class_shares": {"a": 1}}})
     code, _, _, line = gate(tmp_path, "--model", "gbr.skops")
     assert code == 2 and "baseline.class_shares is not for regression" in line
+    (tmp_path / "mlgate.yaml").write_text(
+        "version: 1\nproject: tasks\nmodel:\n  data: holdout.csv\n  target: progression\n"
+        f"  trusted_types: [{TREE}]\n  policy: {{baseline: {{mean: .nan}}}}\n"
+    )
+    code, _, _, line = gate(tmp_path, "--model", "gbr.skops")
+    assert code == 2 and "baseline.mean must be a finite number" in line

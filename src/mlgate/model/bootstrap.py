@@ -185,7 +185,8 @@ class _Plan:
                 _OvrAuc(p_cand[self.order], bounds),
                 _OvrAuc(p_champ[self.order], bounds),
             )
-        base = baseline or holdout_baseline(y, METRICS[metrics[0]].task, n_classes)
+        task = METRICS[metrics[0]].task if metrics else "classification"
+        base = baseline or holdout_baseline(y, task, n_classes)
         # Columns are built in data order and permuted once (cheaper than permuting inputs).
         columns: list[np.ndarray] = [np.ones(self.n)]
         if need_auc:

@@ -132,7 +132,10 @@ def resolve_baseline(policy: Policy, task: str, classes: np.ndarray | None) -> B
     if task == REGRESSION:
         if "mean" not in spec:
             return None
-        return Baseline(mean=float(spec["mean"]), source=source)
+        mean = float(spec["mean"])
+        if not np.isfinite(mean):
+            raise InputError(f"baseline.mean must be a finite number, not {mean}", policy.source)
+        return Baseline(mean=mean, source=source)
     if "class_shares" not in spec:
         return None
     assert classes is not None
@@ -148,6 +151,8 @@ def resolve_baseline(policy: Policy, task: str, classes: np.ndarray | None) -> B
             f"target ({', '.join(names)}){hint}",
             policy.source,
         )
+    if not all(np.isfinite(v) for v in given.values()):
+        raise InputError("baseline.class_shares must be finite numbers", policy.source)
     missing = [n for n in names if given.get(n, 0.0) <= 0]
     if missing:
         raise InputError(
