@@ -185,8 +185,9 @@ class _Plan:
                 _OvrAuc(p_cand[self.order], bounds),
                 _OvrAuc(p_champ[self.order], bounds),
             )
-        task = METRICS[metrics[0]].task if metrics else "classification"
-        base = baseline or holdout_baseline(y, task, n_classes)
+        base = baseline or Baseline()
+        if baseline is None and any(METRICS[m].skill_of for m in metrics):
+            base = holdout_baseline(y, METRICS[metrics[0]].task, n_classes)
         # Columns are built in data order and permuted once (cheaper than permuting inputs).
         columns: list[np.ndarray] = [np.ones(self.n)]
         if need_auc:
