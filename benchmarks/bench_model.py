@@ -1,10 +1,11 @@
 """Paired bootstrap of metric differences: mlgate's vectorised engine vs a naive sklearn loop.
 
 Usage: python benchmarks/bench_model.py [--quick] [--rows N] [--resamples R] [--naive R]
-                                        [--repeat K]
+                                        [--repeat K] [--classes C]
 
 Both compute, for two models scored on the same rows, a 95% interval of
-metric(candidate) - metric(champion) over bootstrap resamples, for ROC AUC and log loss. The
+metric(candidate) - metric(champion) over bootstrap resamples, for ROC AUC and log loss
+(``--classes C`` above 2: one-vs-rest macro ROC AUC over C classes). The
 naive loop is what one writes by hand: draw indices, call sklearn for each model, repeat. It
 is timed on ``--naive`` resamples (default 20) and extrapolated linearly to ``--resamples``
 (the loop's cost per resample is constant), which the output says. ``--repeat K`` times each
@@ -35,21 +36,44 @@ def synthetic(rows: int, seed: int = 0) -> tuple[np.ndarray, object, object]:
     return y, model(1.0), model(1.1)
 
 
+def synthetic_multiclass(rows: int, classes: int, seed: int = 0) -> tuple:
+    """Softmax scores (6 decimals) with signal on the true class; classes of unequal size."""
+    from mlgate.model.metrics import Outputs
+
+    rng = np.random.default_rng(seed)
+    shares = np.arange(1, classes + 1) / np.arange(1, classes + 1).sum()
+    y = rng.choice(classes, rows, p=shares)
+
+    def model(noise: float) -> Outputs:
+        logits = rng.normal(0, noise, (rows, classes))
+        logits[np.arange(rows), y] += 1.2
+        proba = np.exp(logits)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return Outputs(proba.argmax(axis=1), proba)
+
+    return y, model(1.0), model(1.1)
+
+
 def naive(y: np.ndarray, cand, champ, resamples: int, seed: int) -> dict[str, tuple]:
     from sklearn.metrics import log_loss, roc_auc_score
 
     rng = np.random.default_rng(seed)
     diffs: dict[str, list[float]] = {"roc_auc": [], "log_loss": []}
     n = len(y)
+    labels = list(range(cand.proba.shape[1]))
+
+    def auc(yy: np.ndarray, proba: np.ndarray) -> float:
+        if len(labels) == 2:
+            return float(roc_auc_score(yy, proba[:, 1]))
+        return float(roc_auc_score(yy, proba, multi_class="ovr", labels=labels))
+
     for _ in range(resamples):
         idx = rng.integers(0, n, n)
         yy = y[idx]
-        diffs["roc_auc"].append(
-            roc_auc_score(yy, cand.proba[idx, 1]) - roc_auc_score(yy, champ.proba[idx, 1])
-        )
+        diffs["roc_auc"].append(auc(yy, cand.proba[idx]) - auc(yy, champ.proba[idx]))
         diffs["log_loss"].append(
-            log_loss(yy, cand.proba[idx], labels=[0, 1])
-            - log_loss(yy, champ.proba[idx], labels=[0, 1])
+            log_loss(yy, cand.proba[idx], labels=labels)
+            - log_loss(yy, champ.proba[idx], labels=labels)
         )
     return {k: tuple(np.quantile(v, [0.025, 0.975])) for k, v in diffs.items()}
 
@@ -61,20 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--naive", type=int, default=20, help="resamples actually timed naive")
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per vectorised engine")
+    parser.add_argument("--classes", type=int, default=2, help="number of classes (default 2)")
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.resamples, args.naive = 100_000, 200, 10
     from mlgate.model.bootstrap import paired_bootstrap
 
-    y, cand, champ = synthetic(args.rows)
+    if args.classes > 2:
+        y, cand, champ = synthetic_multiclass(args.rows, args.classes)
+    else:
+        y, cand, champ = synthetic(args.rows)
     metrics = ["roc_auc", "log_loss"]
-    print(f"paired bootstrap, {args.rows:,} rows, {args.resamples:,} resamples, {metrics}")
+    print(f"paired bootstrap, {args.rows:,} rows, {args.classes} classes, "
+          f"{args.resamples:,} resamples, {metrics}")
     for method in ("auto", "multinomial") if args.rows > 200_000 else ("auto",):
         times = []
         for _ in range(max(1, args.repeat)):
             started = time.perf_counter()
             res = paired_bootstrap(
-                y, cand, champ, metrics, 2, args.resamples, 0.95, seed=0, method=method
+                y, cand, champ, metrics, args.classes, args.resamples, 0.95, seed=0,
+                method=method,
             )
             times.append(time.perf_counter() - started)
         took = statistics.median(times)

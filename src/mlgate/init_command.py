@@ -5,17 +5,29 @@ third-party actions to commit SHAs and mlgate to a version, so they pass actionl
 workflow schema and zizmor as written), or, with ``--uses REF``, short callers of mlgate's
 reusable workflows at REF. Nothing is overwritten without ``--force``, and nothing is written
 at all when one of the files is refused.
+
+With ``--data FILE --target COLUMN`` init reads the target column and writes the model policy
+that fits it (``classification-default`` for two classes, ``multiclass-default`` for three or
+more, ``regression-default`` for a numeric target with many values: the same rule the gate
+applies when no policy is set), with the data path and target filled in. Flags rather than
+guessing from the repository's files: which file is the held-out data and which column is the
+target are facts only the user knows, and a wrong guess would write a policy that looks
+deliberate.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+
+import yaml
 
 from mlgate import __version__
 from mlgate.errors import InputError
@@ -67,6 +79,25 @@ jobs:
 """
 
 
+DEFAULT_DATA = "data/holdout.csv"
+DEFAULT_TARGET = "label"
+_NO_POLICY = """\
+  # policy: absent, the gate picks the preset from the target: classification-default for two
+  # classes, multiclass-default for more, regression-default for a numeric target.
+  # `mlgate init --data FILE --target COLUMN` writes the one that fits your data."""
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What init learned from the data: where it is (relative to the repository), the target
+    column, the preset that fits, and why (written as a comment next to it)."""
+
+    data: str
+    target: str
+    preset: str
+    reason: str
+
+
 def templates_dir() -> Path:
     """The starter templates: packaged in the wheel, or the source tree's pipeline_templates/."""
     return shipped_dir("pipeline_templates")
@@ -95,6 +126,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="branch the workflows run on (default: the repository's current branch, or main)",
     )
     parser.add_argument(
+        "--data",
+        metavar="FILE",
+        help="held-out data (CSV or Parquet, inside the repository): with --target, init reads "
+        "the target column and writes the model policy that fits it",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="target column of --data (two classes: classification-default, more: "
+        "multiclass-default, numeric with many values: regression-default)",
+    )
+    parser.add_argument(
         "--uses",
         metavar="REF",
         help=f"write short callers of {REPOSITORY}'s reusable workflows at REF (a release tag "
@@ -115,7 +158,8 @@ def run_init(args: argparse.Namespace) -> GateResult:
             "--model",
         )
     branch = args.branch or current_branch(root)
-    files = render_files(model, branch, args.uses)
+    detected = detect(root, args.data, args.target)
+    files = render_files(model, branch, args.uses, detected)
     targets = {root / rel: text for rel, text in files.items()}
     if not args.force:
         for path in targets:
@@ -123,16 +167,88 @@ def run_init(args: argparse.Namespace) -> GateResult:
                 raise InputError("already exists; pass --force to overwrite it", path)
     for path, text in targets.items():
         write_atomically(path, text)
-    result = GateResult(gate="init", summary=f"mlgate init: model {model}, branch {branch}")
+    summary = f"mlgate init: model {model}, branch {branch}"
+    if detected is not None:
+        summary += f", model policy {detected.preset} ({detected.reason})"
+    result = GateResult(gate="init", summary=summary)
     for rel in files:
         result.add(CheckResult(name=rel, status=Status.PASS, message="written"))
     result.data["outputs"] = {"files": " ".join(files)}
     return result
 
 
-def render_files(model: str, branch: str, uses: str | None) -> dict[str, str]:
+def detect(root: Path, data: str | None, target: str | None) -> Detected | None:
+    """Read ``target`` of ``data`` and choose the preset (None when neither flag is given).
+
+    Bad input (one flag without the other, a file outside the repository, a missing column,
+    a target with missing values or a single class) is an InputError before anything is
+    written.
+    """
+    if data is None and target is None:
+        return None
+    if not data or not target:
+        given = "--data" if data else "--target"
+        other = "--target" if data else "--data"
+        raise InputError(f"{given} needs {other}: init reads the target column of the data", given)
+    from mlgate.model import data as mdata
+    from mlgate.model.metrics import REGRESSION
+    from mlgate.model.policy import default_preset
+
+    path = Path(data)
+    frame = mdata.read_table(path)
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise InputError(
+            f"is outside the repository {root.resolve()}; mlgate.yaml paths are relative to it",
+            path,
+        ) from None
+    column = mdata.target_column(frame, target, path)
+    task = mdata.infer_task(None, column)
+    quoted = json.dumps(target)
+    if task == REGRESSION:
+        reason = f"{quoted} is numeric with {column.nunique()} distinct values"
+        return Detected(relative.as_posix(), target, default_preset(task, 0), reason)
+    classes = column.nunique()
+    if classes < 2:
+        raise InputError(
+            f"target column {quoted} has a single class ({column.iloc[0]!r}); the model gate "
+            "needs at least two",
+            path,
+        )
+    reason = f"{quoted} has {classes} classes"
+    return Detected(relative.as_posix(), target, default_preset(task, classes), reason)
+
+
+def _yaml_scalar(text: str) -> str:
+    """``text`` as a YAML flow scalar, quoted only when YAML needs it (``yes``, ``a: b``)."""
+    dumped = yaml.safe_dump([text], default_flow_style=True, width=1 << 20).strip()
+    return dumped[1:-1]
+
+
+def _policy_block(detected: Detected | None) -> str:
+    if detected is None:
+        return _NO_POLICY
+    source = json.dumps(detected.data)
+    return (
+        f"  # Picked by `mlgate init` from {source}: {detected.reason}.\n"
+        f"  policy:\n"
+        f"    extends: {detected.preset}"
+    )
+
+
+def render_files(
+    model: str, branch: str, uses: str | None, detected: Detected | None = None
+) -> dict[str, str]:
     """The text of every file init writes, keyed by its path relative to the repository."""
-    values = {"model": model, "branch": branch, "version": __version__}
+    values = {
+        "model": model,
+        "branch": branch,
+        "version": __version__,
+        "data": _yaml_scalar(detected.data) if detected else DEFAULT_DATA,
+        "target": _yaml_scalar(detected.target) if detected else DEFAULT_TARGET,
+        "policy": _policy_block(detected),
+    }
     out: dict[str, str] = {}
     for rel, template_name in TEMPLATES.items():
         text = (templates_dir() / template_name).read_text(encoding="utf-8")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 from mlgate.config import load_config
 from tests.actions import lintkit
@@ -129,3 +132,95 @@ def test_init_from_an_installed_wheel(setup_from_checkout, tmp_path: Path) -> No
                           text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert load_config(repo / "mlgate.yaml").project == "repo"
+
+
+# ---- the model policy from the target column (--data / --target) ----------------------
+
+
+def dataset_frame(name: str, target: str) -> pd.DataFrame:
+    """scikit-learn's bundled data set with its target column renamed to ``target``."""
+    loaders = {"wine": load_wine, "diabetes": load_diabetes, "breast_cancer": load_breast_cancer}
+    return loaders[name](as_frame=True).frame.rename(columns={"target": target})
+
+
+@pytest.mark.parametrize(("dataset", "target", "preset", "reason"), [
+    ("wine", "cultivar", "multiclass-default", '"cultivar" has 3 classes'),
+    ("diabetes", "progression", "regression-default", '"progression" is numeric with 214'),
+    ("breast_cancer", "malignant", "classification-default", '"malignant" has 2 classes'),
+    ("wine", "wine: class", "multiclass-default", '"wine: class" has 3 classes'),
+])
+def test_init_writes_the_preset_that_fits_the_target(
+    fresh_repo: Path, dataset: str, target: str, preset: str, reason: str
+) -> None:
+    (fresh_repo / "data").mkdir()
+    dataset_frame(dataset, target).to_csv(fresh_repo / "data" / "holdout.csv", index=False)
+    result = run_mlgate(["init", "--dir", ".", "--data", "data/holdout.csv", "--target", target],
+                        cwd=fresh_repo)
+    assert result.code == 0, result.stderr
+    config = load_config(fresh_repo / "mlgate.yaml")  # validated against the schema
+    model = config.section("model")
+    assert model["policy"] == {"extends": preset}
+    assert model["target"] == target  # quoted in the file when YAML needs it
+    assert model["data"] == "data/holdout.csv" == config.section("data")["path"]
+    assert reason in (fresh_repo / "mlgate.yaml").read_text()  # says why, next to it
+
+
+def test_init_without_data_leaves_the_policy_to_the_gate(fresh_repo: Path) -> None:
+    result = run_mlgate(["init", "--dir", fresh_repo])
+    assert result.code == 0, result.stderr
+    model = load_config(fresh_repo / "mlgate.yaml").section("model")
+    assert "policy" not in model and model["target"] == "label"
+    assert "multiclass-default" in (fresh_repo / "mlgate.yaml").read_text()  # the comment
+
+
+def test_the_config_init_writes_gates_a_multiclass_model(
+    fresh_repo: Path, clean_github_env: None
+) -> None:
+    """From init to a gate run: the written mlgate.yaml is used as it is."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = dataset_frame("wine", "cultivar")
+    train, holdout = train_test_split(frame, test_size=0.4, random_state=0,
+                                      stratify=frame["cultivar"])
+    (fresh_repo / "data").mkdir()
+    (fresh_repo / "models").mkdir()
+    holdout.to_csv(fresh_repo / "data" / "holdout.csv", index=False)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model.fit(train.drop(columns="cultivar"), train["cultivar"])
+    sio.dump(model, fresh_repo / "models" / "candidate.skops")
+    result = run_mlgate(["init", "--dir", fresh_repo, "--data",
+                         str(fresh_repo / "data" / "holdout.csv"), "--target", "cultivar"])
+    assert result.code == 0, result.stderr
+    report = fresh_repo / "model.json"
+    result = run_mlgate(["gate-model", "--json", str(report)], cwd=fresh_repo)
+    assert result.code == 0, result.stdout + result.stderr
+    gate = json.loads(report.read_text())["gates"][0]
+    assert gate["inputs"]["policy:multiclass-default.yaml"]["preset"] == "multiclass-default"
+    assert "threshold log_loss_skill" in {c["name"] for c in gate["checks"]}
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--target", "cultivar"], "--target needs --data"),
+    (["--data", "data/holdout.csv"], "--data needs --target"),
+    (["--data", "data/holdout.csv", "--target", "nope"], "target column 'nope' not found"),
+    (["--data", "data/missing.csv", "--target", "cultivar"], "data file not found"),
+    (["--data", "data/one-class.csv", "--target", "cultivar"], "has a single class"),
+    (["--data", "OUTSIDE", "--target", "cultivar"], "is outside the repository"),
+])
+def test_init_bad_data_or_target_writes_nothing(
+    fresh_repo: Path, tmp_path: Path, args: list[str], words: str
+) -> None:
+    (fresh_repo / "data").mkdir()
+    frame = dataset_frame("wine", "cultivar")
+    frame.to_csv(fresh_repo / "data" / "holdout.csv", index=False)
+    frame[frame["cultivar"] == 0].to_csv(fresh_repo / "data" / "one-class.csv", index=False)
+    frame.to_csv(tmp_path / "outside.csv", index=False)
+    args = [str(tmp_path / "outside.csv") if a == "OUTSIDE" else a for a in args]
+    result = run_mlgate(["init", "--dir", ".", *args], cwd=fresh_repo)
+    assert result.code == 2
+    assert words in result.error_line
+    assert not (fresh_repo / "mlgate.yaml").exists() and not (fresh_repo / ".github").exists()

@@ -42,4 +42,4 @@ def test_regression_candidate_vs_champion(tmp_path: Path, clean_github_env: None
     assert checks["champion rmse"]["status"] == "fail"
     assert "upper bound" in checks["champion rmse"]["message"]
     table = pd.DataFrame(json.loads(report.read_text())["gates"][0]["tables"][0]["rows"])
-    assert set(table[0]) == {"mae", "rmse", "r2", "mape"}
+    assert set(table[0]) == {"mae", "rmse", "r2", "mape", "rmse_skill", "mae_skill"}

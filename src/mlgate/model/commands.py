@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--policy",
         metavar="PRESET|FILE",
-        help="policy preset (classification-default, regression-default, strict) or YAML file",
+        help="policy preset (classification-default, multiclass-default, regression-default, "
+        "strict) or YAML file; default: the preset of the task and the number of classes",
     )
     p.add_argument(
         "--predictions",

@@ -25,14 +25,17 @@ from mlgate.model.loading import LoadRules, load_model
 from mlgate.model.metrics import (
     CLASSIFICATION,
     METRICS,
+    Baseline,
     Outputs,
     describe,
+    holdout_baseline,
     point_metric,
+    skill_parts,
     task_metrics,
 )
 from mlgate.model.mlflow_model import is_mlflow_dir, mlflow_model_file
 from mlgate.model.mlflow_registry import TRACKING_URI_KEY, is_mlflow_ref
-from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy
+from mlgate.model.policy import ChampionRule, Policy, SliceRule, load_policy, resolve_baseline
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
 from mlgate.result import CheckResult, GateResult, Status, Table
 from mlgate.trust import check_unchanged
@@ -92,7 +95,13 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     classes = getattr(model, "classes_", None) if task == CLASSIFICATION else None
     target = mdata.encode_target(column, task, classes, inputs.data, inputs.target)
     candidate = _score("candidate", model, inputs.model, inputs.predictions, frame, target, inputs)
-    policy = load_policy(inputs.policy, task, inputs.base_dir, f"{inputs.where}: policy")
+    policy = load_policy(
+        inputs.policy, task, inputs.base_dir, f"{inputs.where}: policy", target.n_classes
+    )
+    # One fixed baseline for every skill metric: point values, slices and resamples alike.
+    baseline = resolve_baseline(policy, task, target.classes) or holdout_baseline(
+        target.y, task, target.n_classes
+    )
     if inputs.config is not None and is_mlflow_ref(inputs.champion):
         # The registry gets the job's MLflow credentials: read its URI from the default
         # branch in untrusted runs before anything connects to it.
@@ -111,17 +120,20 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     champion = _champion(source, frame, target, inputs) if source else None
 
     result = GateResult(gate="model")
-    cand_values = _all_metrics(target, candidate.outputs)
-    champ_values = _all_metrics(target, champion.outputs) if champion else {}
-    _thresholds(result, policy, cand_values)
-    intervals = _champion_checks(result, policy, inputs, target, candidate, champion)
-    _slices(result, policy.slices, frame, target, candidate.outputs, inputs.data)
+    cand_values = _all_metrics(target, candidate.outputs, baseline)
+    champ_values = _all_metrics(target, champion.outputs, baseline) if champion else {}
+    _thresholds(result, policy, cand_values, target, candidate.outputs, baseline)
+    intervals = _champion_checks(
+        result, policy, inputs, target, candidate, champion, baseline
+    )
+    _slices(result, policy.slices, frame, target, candidate.outputs, inputs.data, baseline)
     _budgets(result, policy, candidate, inputs)
     result.tables.append(_table(cand_values, champ_values, intervals, policy.champion))
     result.data = {
         "task": task,
         "rows": len(target.y),
         "policy": policy.source,
+        "baseline": baseline.evidence(target.classes),
         "candidate": {"label": candidate.label, "metrics": cand_values},
         "champion": {"label": champion.label, "metrics": champ_values} if champion else None,
         "intervals": intervals,
@@ -203,13 +215,13 @@ def _champion(
     return scored
 
 
-def _all_metrics(target: mdata.Target, out: Outputs) -> dict[str, float]:
+def _all_metrics(target: mdata.Target, out: Outputs, baseline: Baseline) -> dict[str, float]:
     values: dict[str, float] = {}
     for name in task_metrics(target.task):
         if METRICS[name].needs_proba and out.proba is None:
             continue
         try:
-            values[name] = point_metric(name, target.y, out, target.n_classes)
+            values[name] = point_metric(name, target.y, out, target.n_classes, baseline)
         except ValueError:
             continue  # undefined on this data (e.g. MAPE with a zero target): not shown
     return values
@@ -235,13 +247,51 @@ def _threshold_text(bound: dict[str, float]) -> str:
     return " and ".join(parts)
 
 
-def _thresholds(result: GateResult, policy: Policy, values: dict[str, float]) -> None:
+def _thresholds(
+    result: GateResult,
+    policy: Policy,
+    values: dict[str, float],
+    target: mdata.Target,
+    out: Outputs,
+    baseline: Baseline,
+) -> None:
     for name, bound in policy.thresholds.items():
         value = values.get(name)
         status, message = _bound_check(name, value, bound)
-        if value is None:
+        details: dict[str, Any] = {}
+        if value is None and METRICS[name].needs_proba and out.proba is None:
             message = f"{name} needs class probabilities; the candidate provides none"
-        result.add(CheckResult(f"threshold {name}", status, message, value, _threshold_text(bound)))
+        elif value is None:
+            message = f"{name} is undefined on these data (e.g. a class missing from them)"
+        elif METRICS[name].skill_of is not None:
+            details = _skill_details(name, target, out, baseline)
+            message += f" ({details['explained']})"
+        result.add(
+            CheckResult(
+                f"threshold {name}", status, message, value, _threshold_text(bound), details
+            )
+        )
+
+
+def _skill_details(
+    name: str, target: mdata.Target, out: Outputs, baseline: Baseline
+) -> dict[str, Any]:
+    """What a skill score is made of, in words and numbers, for its check."""
+    base_metric = METRICS[name].skill_of
+    assert base_metric is not None
+    score, base = skill_parts(name, target.y, out, target.n_classes, baseline)
+    if name == "balanced_accuracy_skill":
+        what = f"chance {describe(base)}"
+    elif name == "f1_skill":
+        what = f"{describe(base)} for labels drawn at random with {baseline.what()}"
+    else:
+        what = f"{describe(base)} for {baseline.describe()}"
+    return {
+        "metric": base_metric,
+        "value": score,
+        "baseline": base,
+        "explained": f"{base_metric} {describe(score)} vs {what}",
+    }
 
 
 def _champion_checks(
@@ -251,6 +301,7 @@ def _champion_checks(
     target: mdata.Target,
     candidate: Scored,
     champion: Scored | None,
+    baseline: Baseline,
 ) -> dict[str, dict[str, Any]]:
     rule = policy.champion
     if rule is None:
@@ -272,8 +323,8 @@ def _champion_checks(
         missing_proba = METRICS[name].needs_proba and (
             candidate.outputs.proba is None or champion.outputs.proba is None
         )
-        if missing_proba or (name == "roc_auc" and target.n_classes != 2):
-            why = "needs probabilities from both" if missing_proba else "binary targets only"
+        if missing_proba:
+            why = "needs probabilities from both"
             result.add(CheckResult(f"champion {name}", Status.WARN, f"not compared: {why}"))
         else:
             usable.append(name)
@@ -289,6 +340,7 @@ def _champion_checks(
         confidence=rule.confidence,
         seed=inputs.seed,
         method=rule.method,
+        baseline=baseline,
     )
     out: dict[str, dict[str, Any]] = {}
     for name in usable:
@@ -355,6 +407,7 @@ def _slices(
     target: mdata.Target,
     out: Outputs,
     source: Path,
+    baseline: Baseline,
 ) -> None:
     for rule in rules:
         if rule.column not in frame.columns:
@@ -378,7 +431,7 @@ def _slices(
                 continue
             try:
                 metric_value = point_metric(
-                    rule.metric, target.y[rows], out.take(rows), target.n_classes
+                    rule.metric, target.y[rows], out.take(rows), target.n_classes, baseline
                 )
             except (ValueError, InputError) as exc:
                 result.add(CheckResult(name, Status.WARN, f"not computable on this slice: {exc}"))
