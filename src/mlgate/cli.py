@@ -25,7 +25,7 @@ from mlgate.report.github_files import (
     write_step_summary,
 )
 from mlgate.report.text import log_text
-from mlgate.result import GateResult
+from mlgate.result import COMMAND_GATES, GateResult, input_error_result
 
 EXIT_PASS, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = handler(args)
     except InputError as exc:
         _print_error(exc.one_line())
+        _report_input_error(locals().get("args"), exc)
         return EXIT_INPUT
     except KeyboardInterrupt:
         _print_error("interrupted")
@@ -98,6 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     results = outcome if isinstance(outcome, list) else [outcome]
     return publish(results, args)
+
+
+def _report_input_error(args: argparse.Namespace | None, exc: InputError) -> None:
+    """A command that stops on bad input still leaves a report where one was asked for
+    (``--json``) and in the job summary, so the pull request shows the error and its fix."""
+    if args is None or not getattr(args, "command", None):
+        return
+    command = str(args.command)
+    gate = COMMAND_GATES.get(command, command)
+    result = input_error_result(gate, " ".join(exc.message.split()), exc.source)
+    json_path = getattr(args, "json_file", None)
+    try:
+        if json_path:
+            write_json(json_path, [result], command)
+        write_step_summary([result], f"mlgate {command}")
+    except OSError:
+        pass  # the one-line error is already printed; a report that cannot be written adds none
 
 
 def publish(results: list[GateResult], args: argparse.Namespace) -> int:

@@ -169,10 +169,20 @@ def validate_document(
     if error is None:
         return
     path = list(error.absolute_path)
-    line = _line_of(node, path)
+    line = _line_of(node, path + _unexpected_key(error))
     where = f"{source}:{line}" if line else str(source)
     field_name = format_yaml_path(path) or "(top level)"
     raise InputError(f"{field_name}: {describe_error(error)}", where)
+
+
+def _unexpected_key(error: jsonschema.ValidationError) -> list[Any]:
+    """For an unknown key, the key itself: the line to point at is the typo's, not its
+    parent mapping's."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return []
+    known = error.schema.get("properties") or {}
+    extra = [k for k in error.instance if k not in known]
+    return extra[:1]
 
 
 def describe_error(error: jsonschema.ValidationError) -> str:

@@ -18,7 +18,7 @@ from mlgate.config import DEFAULT_CONFIG, Config, load_config
 from mlgate.errors import InputError
 from mlgate.report import render_junit, render_markdown, write_json
 from mlgate.report.text import log_text
-from mlgate.result import CheckResult, GateResult, Status
+from mlgate.result import CheckResult, GateResult, Status, input_error_result
 
 STAGE_MODULES = (
     "mlgate.data.stage",
@@ -82,12 +82,28 @@ def run_pipeline(
     ctx = RunContext(config, event, config.results_dir / event, options=options or {})
     ctx.results_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        result = stages[name](ctx)
+        try:
+            result = stages[name](ctx)
+        except InputError as exc:
+            # The stage stopped on bad input: report it like a failed gate, then stop (exit 2).
+            stopped = input_error_result(name, " ".join(exc.message.split()), exc.source)
+            ctx.previous.append(stopped)
+            write_json(ctx.results_dir / f"{name}.json", [stopped], f"run:{name}")
+            _skip_rest(ctx, names)
+            write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
+            raise
         ctx.previous.append(result)
         write_json(ctx.results_dir / f"{name}.json", [result], f"run:{name}")
         if not result.passed:
             break
-    skipped = names[len(ctx.previous) :]
+    _skip_rest(ctx, names)
+    write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
+    return ctx.previous
+
+
+def _skip_rest(ctx: RunContext, names: list[str]) -> None:
+    """Say which stages did not run, and because of which one."""
+    skipped = names[len(ctx.previous):]
     if skipped:
         ctx.previous.append(
             GateResult(
@@ -96,14 +112,14 @@ def run_pipeline(
                     CheckResult(
                         f"{n} skipped",
                         Status.FAIL,
-                        f"not run because {ctx.previous[-1].gate} failed",
+                        f"not run because {ctx.previous[-1].gate} "
+                        + ("stopped on bad input" if ctx.previous[-1].status is Status.ERROR
+                           else "failed"),
                     )
                     for n in skipped
                 ],
             )
         )
-    write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
-    return ctx.previous
 
 
 def stages_to_run(config: Config, event: str) -> list[str]:

@@ -221,3 +221,46 @@ def _jsonable(value: Any) -> Any:
     if callable(tolist):
         return _jsonable(tolist())
     return str(value)
+
+
+# What a command that stops on bad input reports as its gate, so a pull request sees which
+# gate stopped and why (``mlgate run`` uses the stage's own name).
+COMMAND_GATES = {"validate-data": "data", "gate-model": "model", "load-test": "load"}
+
+
+def input_error_result(gate: str, message: str, source: str | None) -> GateResult:
+    """The result of a gate that could not run: bad input, configuration or usage.
+
+    It carries the one-line error (and, when the source names a file and line, a location for
+    check-run annotations), so reports show *which* gate stopped and what to fix instead of
+    nothing at all.
+    """
+    location = _file_location(source) if source else None
+    where = f"{source}: " if source else ""
+    check = CheckResult("input", Status.ERROR, f"{where}{message}",
+                        details={"stopped": "bad input, configuration or usage (exit 2)",
+                                 "source": source or ""},
+                        location=location)
+    return GateResult(gate=gate, checks=[check],
+                      summary=f"{gate} stopped before it could judge anything: {where}{message}")
+
+
+_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".parquet", ".skops", ".pkl", ".joblib")
+
+
+def _file_location(source: str) -> dict[str, Any] | None:
+    """A check-run location from an error source (``file``, ``file:line``), relative to the
+    working directory (GitHub refuses annotations on absolute paths); None otherwise."""
+    import os
+
+    head, sep, line = source.rpartition(":")
+    path, number = (head, int(line)) if sep and line.isascii() and line.isdigit() else (
+        source, None)
+    if ":" in path or not path.endswith(_FILE_SUFFIXES):
+        return None
+    if os.path.isabs(path):
+        relative = os.path.relpath(path)
+        if relative.startswith(".."):
+            return None
+        path = relative
+    return {"file": path, "line": number} if number is not None else {"file": path}

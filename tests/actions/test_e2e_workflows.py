@@ -161,3 +161,41 @@ def test_pr_gate_red_on_a_broken_copy(churn_repo: Path, github_emulator,
     assert len(github_emulator.comments_on(6)) == 1
     assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["failure"]
     assert gate.outputs["status"] == "fail"
+
+
+@pytest.mark.slow
+def test_pr_gate_on_a_broken_config_reports_the_error(churn_repo: Path, github_emulator,
+                                                      setup_from_checkout) -> None:
+    """mlgate.yaml with a typo: the gate stops on bad input (exit 2), and the pull request
+    still gets its comment and a failed check run that say what to fix, on the right line."""
+    config = churn_repo / "mlgate.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("  max_drift_share: 0.5", "  max_drift_shares: 0.5"))
+    line = next(i for i, ln in enumerate(config.read_text().splitlines(), 1)
+                if "max_drift_shares" in ln)
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    github_emulator.add_pull(7, head_sha=head)
+    event = {"action": "synchronize", "number": 7,
+             "pull_request": {"number": 7, "head": {"sha": head, "ref": "feature"}}}
+    pr = Runner(churn_repo, github={
+        "sha": head, "event_name": "pull_request", "event": event, "run_id": "506",
+        "api_url": github_emulator.url, "token": github_emulator.token,
+        "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": ""}})
+    gate = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml", {})["gate"]
+    assert gate.outcome == "failure"
+    steps = {s.id: s for s in gate.steps}
+    assert steps["data"].outputs["status"] == "error"
+    assert steps["report"].outcome == "success", explain(pr)
+    runs = list(github_emulator.check_runs.values())
+    assert len(runs) == 1, explain(pr)
+    (run,) = runs
+    assert run["conclusion"] == "failure"
+    assert "max\\_drift\\_shares" in run["output"]["summary"] or (
+        "max_drift_shares" in run["output"]["summary"])
+    [note] = [a for a in github_emulator.annotations(run["id"]) if a["path"] == "mlgate.yaml"]
+    assert note["start_line"] == line
+    assert "Additional properties are not allowed" in note["message"]
+    (comment,) = github_emulator.comments_on(7)
+    assert "data stopped before it could judge anything" in comment["body"].replace("\\", "")

@@ -101,3 +101,38 @@ def test_internal_errors_exit_3_without_traceback(
     assert result.code == 3
     assert "internal error (RuntimeError: unexpected)" in result.error_line
     assert "Traceback" not in result.stderr
+
+
+def test_a_stage_that_stops_on_bad_input_is_still_reported(
+        tmp_path: Path, temporary_stages: dict[str, list[str]]) -> None:
+    """The pull request must see which stage stopped and why: its result (an error check
+    with the one-line message and, for file:line sources, a location) is written with the
+    reports, the rest is marked skipped, and the run still ends in the InputError (exit 2)."""
+
+    @pipeline.stage("t-bad")
+    def _bad(ctx: pipeline.RunContext) -> GateResult:
+        raise InputError("contract: expected a mapping", "contract.yaml:3")
+
+    config = load_config(_config(tmp_path))
+    config.raw["pipeline"] = {"pr": ["t-pass", "t-bad", "t-warn"]}
+    with pytest.raises(InputError):
+        pipeline.run_pipeline(config, "pr")
+    out = tmp_path / ".mlgate" / "results" / "pr"
+    report = json.loads((out / "report.json").read_text())
+    assert [g["gate"] for g in report["gates"]] == ["t-pass", "t-bad", "pipeline"]
+    [check] = report["gates"][1]["checks"]
+    assert check["status"] == "error"
+    assert check["message"] == "contract.yaml:3: contract: expected a mapping"
+    assert check["location"] == {"file": "contract.yaml", "line": 3}
+    assert "t-warn skipped" in (out / "report.md").read_text()
+    assert "t-bad stopped on bad input" in (out / "report.md").read_text()
+
+
+def test_a_command_that_stops_on_bad_input_still_writes_its_json(tmp_path: Path) -> None:
+    out = run_mlgate(["validate-data", "--data", "missing.csv", "--json", "r.json"],
+                     cwd=tmp_path, env={"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    assert out.code == 2
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["status"] == "error" and doc["gates"][0]["gate"] == "data"
+    assert doc["gates"][0]["checks"][0]["message"] == "missing.csv: data file not found"
+    assert "data file not found" in (tmp_path / "summary.md").read_text()

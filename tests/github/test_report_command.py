@@ -42,7 +42,7 @@ def test_sticky_comment_created_once_then_updated(
             if c["user"]["login"] == "github-actions[bot]"]
     assert len(ours) == 1
     body = ours[0]["body"]
-    assert body.startswith("<!-- mlgate:ml-pr-gate:model -->")
+    assert body.startswith("<!-- mlgate:ml-pr-gate:default -->")  # no artifact named: default
     assert "slice 0 too low" in body  # the second run's content
     assert "/actions/runs/555" in body
     assert len(github_emulator.requests("POST", "/repos/*/issues/12/comments")) == 1
@@ -65,7 +65,7 @@ def test_check_run_follows_gates_with_annotations(
                       "--json", tmp_path / "out.json"])
     assert out.code == 1
     (run,) = github_emulator.check_runs.values()
-    assert run["name"] == "mlgate / model"
+    assert run["name"] == "mlgate"  # no mlgate.yaml and no --artifact: just "mlgate"
     assert run["head_sha"] == HEAD  # the PR head, not the merge commit in GITHUB_SHA
     assert run["conclusion"] == "failure"
     assert run["output"]["title"].startswith("120 of 122 checks failed")
@@ -108,7 +108,7 @@ def test_commit_status(tmp_path: Path, github_emulator: GitHubEmulator, pr_event
     assert out.code == 1
     (status,) = github_emulator.statuses_for(HEAD)
     assert status["state"] == "failure"
-    assert status["context"] == "mlgate / model"
+    assert status["context"] == "mlgate"
     assert status["description"] == "failed: model: 2 failed"
     assert status["target_url"].endswith("/actions/runs/555")
 
@@ -122,7 +122,8 @@ def test_results_directory_from_mlgate_run(tmp_path: Path, github_emulator: GitH
     out = run_mlgate(["report", "--results", results_dir, "--check-run"])
     assert out.code == 0, out.stderr
     (run,) = github_emulator.check_runs.values()
-    assert run["name"] == "mlgate / data"  # report.json wins over the per-stage files
+    summary = run["output"]["summary"]  # report.json wins over the per-stage files
+    assert "rows" in summary and "slice 0" not in summary
 
 
 def test_config_section_switches_targets_on(tmp_path: Path, github_emulator: GitHubEmulator,
@@ -255,7 +256,7 @@ def test_bad_deployment_environment(tmp_path: Path, github_emulator: GitHubEmula
 def test_summary_printed_outside_actions(tmp_path: Path, clean_github_env: None) -> None:
     out = run_mlgate(["report", "--results", results(tmp_path, failing=1), "--summary"])
     assert out.code == 1
-    assert "## ❌ mlgate: model: fail" in out.stdout
+    assert "## ❌ mlgate: fail" in out.stdout
 
 
 @pytest.mark.parametrize("change", [
@@ -291,3 +292,39 @@ def test_an_event_payload_number_that_is_not_one(tmp_path: Path, github_emulator
     assert out.code == 2, out.stderr
     assert out.error_line.startswith(
         f"mlgate: error: GITHUB_EVENT_PATH: event payload field {field}: expected a number")
+
+
+def test_names_follow_the_artifact_not_the_gates(tmp_path: Path, github_emulator: GitHubEmulator,
+                                                 pr_event: int) -> None:
+    """Turning the load test on must not make a second comment or rename the required check:
+    both are named after the artifact (mlgate.yaml's project), whatever gates ran."""
+    (tmp_path / "mlgate.yaml").write_text("version: 1\nproject: churn\n")
+    two = tmp_path / "two"
+    write_json(two / "report.json", [GateResult("data", [CheckResult("rows", Status.PASS)]),
+                                     GateResult("model", [CheckResult("auc", Status.PASS)])],
+               "run")
+    three = tmp_path / "three"
+    write_json(three / "report.json", [GateResult(g, [CheckResult("ok", Status.PASS)])
+                                       for g in ("data", "model", "load")], "run")
+    for results_dir in (two, three):
+        out = run_mlgate(["report", "--results", results_dir, "--pr-comment", "--check-run"],
+                         cwd=tmp_path)
+        assert out.code == 0, out.stderr
+    assert len(github_emulator.comments_on(pr_event)) == 1
+    assert {r["name"] for r in github_emulator.check_runs.values()} == {"mlgate / churn"}
+    (comment,) = github_emulator.comments_on(pr_event)
+    assert comment["body"].startswith("<!-- mlgate:ml-pr-gate:churn -->")
+
+
+def test_verdict_lands_on_the_gated_commit_when_the_head_moves(
+        tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int) -> None:
+    """A push while the gates ran: the PR's head is now another commit, but this run's check
+    run and status belong to the commit the event named, which is what was gated."""
+    github_emulator.add_pull(pr_event, "beef" + "0" * 36)  # the PR moved on
+    out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment", "--check-run",
+                      "--commit-status"])
+    assert out.code == 0, out.stderr
+    (run,) = github_emulator.check_runs.values()
+    assert run["head_sha"] == HEAD
+    assert [s["context"] for s in github_emulator.statuses_for(HEAD)] == ["mlgate"]
+    assert github_emulator.statuses_for("beef" + "0" * 36) == []

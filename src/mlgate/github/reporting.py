@@ -126,10 +126,13 @@ def check_annotations(results: list[GateResult]) -> list[dict[str, Any]]:
 def check_title(results: list[GateResult]) -> str:
     checks = sum(len(r.checks) for r in results)
     failed = sum(len(r.failures) for r in results)
+    warned = sum(1 for r in results for c in r.checks if c.status is Status.WARN)
     gates = ", ".join(r.gate for r in results) or "no gates"
+    warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
     if failed:
-        return plain_text(f"{failed} of {checks} checks failed ({gates})", MAX_TITLE)
-    return plain_text(f"{checks} checks passed ({gates})", MAX_TITLE)
+        return plain_text(f"{failed} of {checks} checks failed{warnings} ({gates})", MAX_TITLE)
+    return plain_text(f"{checks - warned} of {checks} checks passed{warnings} ({gates})",
+                      MAX_TITLE)
 
 
 def publish_check_run(

@@ -46,11 +46,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="deployment state (default: success when the gates passed, else failure)")
     p.add_argument("--environment-url", default="", help="URL of the deployed service")
     p.add_argument("--artifact", default="",
-                   help="name of what is reported (keys the sticky comment; default: the gates)")
+                   help="name of what is reported: keys the sticky comment and names the check "
+                   "(default: ledger.name or project of ./mlgate.yaml, else 'mlgate')")
     p.add_argument("--pr", type=int, metavar="N",
                    help="pull request number (default: from the event payload)")
-    p.add_argument("--sha", help="commit for check run/status/deployment (default: PR head or "
-                   "GITHUB_SHA)")
+    p.add_argument("--sha", help="commit for check run/status/deployment (default: the commit "
+                   "the triggering event names, else the one the gates ran on, else GITHUB_SHA)")
     p.add_argument("--check-name", help="check run name (default: 'mlgate / ARTIFACT')")
     p.add_argument("--status-context", default="", help="commit status context "
                    "(default: 'mlgate / ARTIFACT')")
@@ -64,8 +65,8 @@ def _report(args: argparse.Namespace) -> list[GateResult]:
 
     results = [r for path in _report_files(Path(args.results)) for r in read_json(path)]
     options = _options(args)
-    artifact = args.artifact or "+".join(dict.fromkeys(r.gate for r in results)) or "report"
-    title = f"mlgate: {artifact}"
+    artifact = args.artifact or _configured_artifact(args.config) or ""
+    title = f"mlgate: {artifact}" if artifact else "mlgate"
     published = GateResult(gate="github", summary="what `mlgate report` published")
     outputs: dict[str, Any] = {}
     if options["summary"]:
@@ -98,21 +99,17 @@ def _publish(
     client = GitHubClient.from_env()
     client.repo_path()  # fails early, naming GITHUB_REPOSITORY, when unset
     pr = args.pr or ctx.pr_number
-    sha = args.sha or ""
     if options["pr_comment"] and pr is None and not options["pr_comment_flag"]:
         options["pr_comment"] = False  # enabled by config, but this run is not about a PR
     if options["pr_comment"]:
         if pr is None:
             raise InputError("no pull request: run on a pull_request event or pass --pr N",
                              "--pr-comment")
-        pull = client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")
-        sha = sha or str(pull["head"]["sha"])
-    elif pr is not None and not sha and not ctx.pull_request and (
-        options["check_run"] or options["commit_status"]
-    ):
-        pull = client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")
-        sha = str(pull["head"]["sha"])
-    sha = sha or ctx.head_sha
+        client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")  # exists?
+    # The verdict belongs to the commit that was gated: the one this run was started for (the
+    # event's), else the one the gates ran on. Never the pull request's head as fetched now: a
+    # push during the run would put this run's verdict on a commit nobody gated.
+    sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
         body = render_markdown(results, title)
@@ -127,7 +124,7 @@ def _publish(
     if (options["check_run"] or options["commit_status"] or args.deployment) and not sha:
         raise InputError("no commit to report on: set GITHUB_SHA or pass --sha", "--sha")
     if options["check_run"]:
-        name = args.check_name or options["check_name"] or f"mlgate / {artifact}"
+        name = args.check_name or options["check_name"] or _named("mlgate", artifact)
         done = reporting.publish_check_run(client, results, name=name, head_sha=sha,
                                            details_url=ctx.run_url, title=title)
         published.add(CheckResult("check run", Status.PASS,
@@ -135,7 +132,7 @@ def _publish(
                                   f"{sha[:12]}", value=done.url))
         outputs["check_run_id"] = done.id
     if options["commit_status"]:
-        context = args.status_context or options["status_context"] or f"mlgate / {artifact}"
+        context = args.status_context or options["status_context"] or _named("mlgate", artifact)
         done = reporting.publish_commit_status(client, results, sha=sha, context=context,
                                                target_url=ctx.run_url)
         published.add(CheckResult("commit status", Status.PASS,
@@ -152,6 +149,63 @@ def _publish(
                                   f"deployment {deployment['id']} to {args.deployment}: {state}"))
         outputs["deployment_id"] = deployment["id"]
         outputs["deployment_status"] = status["state"]
+
+
+def _named(base: str, artifact: str) -> str:
+    return f"{base} / {artifact}" if artifact else base
+
+
+def _configured_artifact(config: str | None) -> str | None:
+    """The artifact a report is about, from mlgate.yaml (``ledger.name``, else ``project``):
+    the sticky comment and the check run keep one name whatever gates ran, so a branch
+    protection rule that requires the check keeps matching."""
+    from mlgate.config import DEFAULT_CONFIG, find_config
+
+    try:
+        found = find_config(config)
+    except InputError:
+        # A broken mlgate.yaml is exactly what the report must still publish: read just the
+        # names from it, without validation, so the check keeps its name.
+        return _names_of_broken_config(Path(config or DEFAULT_CONFIG))
+    if found is None:
+        return None
+    return str((found.section("ledger").get("name")) or found.project)
+
+
+def _names_of_broken_config(path: Path) -> str | None:
+    import re
+
+    from mlgate.bounded import parse_yaml
+
+    try:
+        raw, _ = parse_yaml(path.read_text(encoding="utf-8"), path)
+    except (InputError, OSError, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    ledger = raw.get("ledger")
+    name = (ledger.get("name") if isinstance(ledger, dict) else None) or raw.get("project")
+    ok = isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9/_.:=-]{0,99}", name)
+    return name if ok else None
+
+
+def _event_head(ctx: Any) -> str:
+    """The head commit the triggering event names (pull request, workflow run, push)."""
+    head = ctx.pull_request.get("head")
+    if isinstance(head, dict) and head.get("sha"):
+        return str(head["sha"])
+    run = ctx.event.get("workflow_run")
+    if isinstance(run, dict) and run.get("head_sha"):
+        return str(run["head_sha"])
+    if ctx.event_name == "push" and ctx.event.get("after"):
+        return str(ctx.event["after"])
+    return ""
+
+
+def _gated_commit(results: list[GateResult]) -> str:
+    """The commit the gates ran on, when they all agree (their ``meta.commit``)."""
+    commits = {str(r.meta.get("commit")) for r in results if r.meta.get("commit")}
+    return commits.pop() if len(commits) == 1 else ""
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
