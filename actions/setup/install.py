@@ -204,8 +204,9 @@ def build_wheel(pip: list[str], plan_: dict[str, str], scratch: Path) -> Path:
     dist = scratch / "dist"
     if plan_["mode"] == "index":
         print(f"::group::download mlgate {plan_['expect']} (its wheel is not in the lock)")
-        run("downloading mlgate's wheel", [*pip, "download", "--no-deps", "--only-binary", ":all:", "--dest", str(dist),
-             f"mlgate=={plan_['expect']}"])
+        run("downloading mlgate's wheel", [
+            *pip, "download", "--no-deps", "--only-binary", ":all:", "--dest", str(dist),
+            f"mlgate=={plan_['expect']}"])
     else:
         backend = scratch / "build-backend"
         print("::group::build mlgate's wheel with the locked build backend")
@@ -213,8 +214,9 @@ def build_wheel(pip: list[str], plan_: dict[str, str], scratch: Path) -> Path:
             *pip, "install", "--require-hashes", "--only-binary", ":all:", "--target",
              str(backend), "-r", plan_["build-lock"]])
         env = {**os.environ, "PYTHONPATH": str(backend)}
-        run("building mlgate's wheel", [*pip, "wheel", "--no-build-isolation", "--no-deps", "--no-index",
-             "--wheel-dir", str(dist), plan_["root"]], env=env)
+        run("building mlgate's wheel", [
+            *pip, "wheel", "--no-build-isolation", "--no-deps", "--no-index",
+            "--wheel-dir", str(dist), plan_["root"]], env=env)
     print("::endgroup::", flush=True)
     wheels = sorted(dist.glob("mlgate-*.whl"))
     if len(wheels) != 1:
