@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -175,9 +176,11 @@ def plan(env: dict[str, str], python: str) -> dict[str, str]:
 def run(what: str, command: list[str], *, env: dict[str, str] | None = None) -> None:
     """Run a command with its output in the log; a failure stops the install."""
     print("+ " + shlex.join(command), flush=True)
+    started = time.monotonic()
     proc = subprocess.run(command, env=env, check=False)
     if proc.returncode != 0:
         raise SetupError(f"{what} failed (exit {proc.returncode}); see the log above")
+    print(f"{what}: {time.monotonic() - started:.1f}s", flush=True)
 
 
 def mlgate_version(venv: Path) -> str | None:
