@@ -228,15 +228,24 @@ def build_wheel(pip: list[str], plan_: dict[str, str], scratch: Path) -> Path:
 
 
 def install(plan_: dict[str, str], cache_hit: bool) -> dict[str, str]:
-    """Reuse the environment when it is the one this plan's key names, else install it."""
+    """Reuse the environment when it is the one this plan's key names, else install it.
+
+    An environment is reused only where a cache would be trusted: restored by actions/cache
+    under this key, or left under this key by an earlier job (a self-hosted runner) while
+    `cache` is "true". With `cache: "false"` (release jobs) nothing found on disk is trusted.
+    """
     venv = Path(plan_["venv"])
     marker = read_marker(venv)
-    if marker.get("key") == plan_["key"] and mlgate_version(venv) == plan_["expect"]:
+    trusted = cache_hit or plan_["cacheable"] == "true"
+    if (trusted and marker.get("key") == plan_["key"]
+            and mlgate_version(venv) == plan_["expect"]):
         print("mlgate restored from the cache" if cache_hit
               else f"mlgate is already installed in {venv} (same cache key)")
         return {"version": plan_["expect"], "bin": str(venv / "bin")}
     if marker:
-        # One of our environments, for another key (a self-hosted runner's leftover): start over.
+        # One of our environments, for another key or not to be trusted: start over.
+        print(f"not reusing the environment in {venv} "
+              + ("(cache is false)" if marker.get("key") == plan_["key"] else "(another key)"))
         shutil.rmtree(venv)
     if not (venv / "bin" / "python").exists():
         run("creating the virtual environment", [plan_["python"], "-m", "venv", str(venv)])

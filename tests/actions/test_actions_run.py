@@ -186,21 +186,27 @@ def test_setup_cache_hit_skips_the_install(setup_from_checkout, tmp_path: Path) 
     assert f"mlgate {__version__} is ready" in runner.summary
 
 
-def test_setup_reinstalls_a_restored_environment_of_another_key(setup_from_checkout,
-                                                                 tmp_path: Path) -> None:
-    """An environment recorded for another tree, lock or version is never used as it is."""
+@pytest.mark.parametrize(("key", "cache", "why"), [
+    ("another-tree", "true", "(another key)"),
+    (None, "false", "(cache is false)"),
+], ids=["another-key", "cache-false"])
+def test_setup_reinstalls_an_environment_it_may_not_trust(
+        setup_from_checkout, tmp_path: Path, key: str | None, cache: str, why: str) -> None:
+    """An environment recorded for another tree, lock or version is never used as it is, and
+    with cache: "false" (release jobs) not even one recorded for this very key."""
     import shutil
 
     venv = tmp_path / "venv"
     shutil.copytree(setup_from_checkout.venv, venv, symlinks=True)
-    record = json.loads((venv / "mlgate-setup.json").read_text())
-    (venv / "mlgate-setup.json").write_text(json.dumps({**record, "key": "another-tree"}))
+    if key is not None:
+        record = json.loads((venv / "mlgate-setup.json").read_text())
+        (venv / "mlgate-setup.json").write_text(json.dumps({**record, "key": key}))
     runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path)})
-    run = runner.run_action(ACTIONS / "setup", {"python-version": "", "venv": str(venv)})
-    # The path existed (a "hit" for the cache stand-in), yet setup starts a fresh install,
-    # which cannot get the locked build backend here (no index).
-    assert run.outputs["cache-hit"] == "true"
+    run = runner.run_action(ACTIONS / "setup", {"python-version": "", "venv": str(venv),
+                                                "cache": cache})
+    # setup starts a fresh install, which cannot get the locked build backend here (no index).
     assert not run.ok
+    assert f"not reusing the environment in {venv} {why}" in explain(runner)
     assert "restored from the cache" not in explain(runner)
     assert "install --require-hashes --only-binary :all: --target" in explain(runner)
     assert "installing the build backend failed" in explain(runner)
