@@ -280,6 +280,11 @@ def install(plan_: dict[str, str], cache_hit: bool) -> dict[str, str]:
 
 
 def write_outputs(values: dict[str, str]) -> None:
+    """``name=value`` lines into $GITHUB_OUTPUT; a value with a line break (a path given as
+    input, say) would forge other outputs, so it is refused."""
+    for key, value in values.items():
+        if "\n" in value or "\r" in value:
+            raise SetupError(f"{key}: a line break in {value!r}")
     path = os.environ.get("GITHUB_OUTPUT")
     if not path:
         for key, value in values.items():

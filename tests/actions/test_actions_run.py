@@ -227,13 +227,12 @@ def test_setup_red_on_a_bad_source(setup_from_checkout, tmp_path: Path) -> None:
     ({"extras": "dev"}, "unknown extra(s) dev"),
     ({"version": "0.2.0", "source": "."}, "set version or source, not both"),
     ({"version": "latest; rm -rf /"}, "is not a version number"),
+    ({"venv": "/tmp/v\nkey=forged"}, "a line break in"),
 ])
-def test_setup_red_on_bad_inputs(setup_from_checkout, tmp_path: Path, inputs: dict[str, str],
-                                 message: str) -> None:
+def test_setup_red_on_bad_inputs(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
     runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1"})
     run = runner.run_action(ACTIONS / "setup", {"python-version": "", "cache": "false",
-                                                "venv": str(setup_from_checkout.venv),
-                                                **inputs})
+                                                "venv": str(tmp_path / "venv"), **inputs})
     assert not run.ok
     assert [s.outcome for s in run.steps if s.id == "install"] == ["skipped"]
     assert message in explain(runner)
