@@ -72,11 +72,11 @@ def test_the_lock_check_fails_when_pyproject_changes(tmp_path: Path) -> None:
     assert lock_script("--check", "--root", str(tmp_path)).returncode == 0
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace(
-        'parquet = ["pyarrow>=14"]', 'parquet = ["pyarrow>=14"]\nmlflow = ["mlflow>=2"]'))
+        'parquet = ["pyarrow>=14"]', 'parquet = ["pyarrow>=14"]\nnew-extra = ["six>=1.16"]'))
     proc = lock_script("--check", "--root", str(tmp_path))
     assert proc.returncode == 1
     assert "run `make lock`" in proc.stderr
-    assert "mlflow.txt: missing" in proc.stderr
+    assert "new-extra.txt: missing" in proc.stderr
     assert "base.txt: resolved from another pyproject.toml" in proc.stderr
 
 
