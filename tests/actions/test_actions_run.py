@@ -4,7 +4,6 @@ green on the example, red on a broken copy, with the outputs and job summary it 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -166,23 +165,8 @@ def test_report_red_without_permission(churn_repo: Path, github_emulator) -> Non
 
 
 # -- setup ------------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_setup_installs_from_the_checkout(setup_from_checkout) -> None:
-    from mlgate import __version__
-
-    installed = setup_from_checkout
-    run, venv, runner = installed.run, installed.venv, installed.runner
-    assert run.ok, explain(runner)
-    assert run.outputs["version"] == __version__
-    assert run.outputs["bin"] == str(venv / "bin")
-    assert runner.job_path[0] == str(venv / "bin")  # GITHUB_PATH for the following steps
-    assert "skip python" in explain(runner)  # no setup-python with python-version: ""
-    assert f"mlgate {__version__} is ready" in runner.summary
-    mlgate = venv / "bin" / "mlgate"
-    assert subprocess.run([str(mlgate), "--version"], capture_output=True, text=True,
-                          check=True).stdout.strip() == f"mlgate {__version__}"
-
+# The real, hash-checked install from the runner's layout is in test_setup.py (slow); these run
+# the action on the fixture's environment, as on a restored cache.
 
 def test_setup_cache_hit_skips_the_install(setup_from_checkout, tmp_path: Path) -> None:
     from mlgate import __version__
@@ -193,7 +177,39 @@ def test_setup_cache_hit_skips_the_install(setup_from_checkout, tmp_path: Path) 
     assert run.ok, explain(runner)
     assert run.outputs["cache-hit"] == "true"
     assert run.outputs["version"] == __version__
+    assert run.outputs["bin"] == str(setup_from_checkout.venv / "bin")
+    assert run.outputs["lock"] == str(ACTIONS / "setup" / "lock" / "base.txt")
+    assert runner.job_path[0] == str(setup_from_checkout.venv / "bin")  # GITHUB_PATH
+    assert "skip python" in explain(runner)  # no setup-python with python-version: ""
     assert "restored from the cache" in explain(runner)
+    assert "pip" not in explain(runner)  # nothing was installed
+    assert f"mlgate {__version__} is ready" in runner.summary
+
+
+@pytest.mark.parametrize(("key", "cache", "why"), [
+    ("another-tree", "true", "(another key)"),
+    (None, "false", "(cache is false)"),
+], ids=["another-key", "cache-false"])
+def test_setup_reinstalls_an_environment_it_may_not_trust(
+        setup_from_checkout, tmp_path: Path, key: str | None, cache: str, why: str) -> None:
+    """An environment recorded for another tree, lock or version is never used as it is, and
+    with cache: "false" (release jobs) not even one recorded for this very key."""
+    import shutil
+
+    venv = tmp_path / "venv"
+    shutil.copytree(setup_from_checkout.venv, venv, symlinks=True)
+    if key is not None:
+        record = json.loads((venv / "mlgate-setup.json").read_text())
+        (venv / "mlgate-setup.json").write_text(json.dumps({**record, "key": key}))
+    runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path)})
+    run = runner.run_action(ACTIONS / "setup", {"python-version": "", "venv": str(venv),
+                                                "cache": cache})
+    # setup starts a fresh install, which cannot get the locked build backend here (no index).
+    assert not run.ok
+    assert f"not reusing the environment in {venv} {why}" in explain(runner)
+    assert "restored from the cache" not in explain(runner)
+    assert "install --require-hashes --only-binary :all: --target" in explain(runner)
+    assert "installing the build backend failed" in explain(runner)
 
 
 def test_setup_red_on_a_bad_source(setup_from_checkout, tmp_path: Path) -> None:
@@ -203,12 +219,20 @@ def test_setup_red_on_a_bad_source(setup_from_checkout, tmp_path: Path) -> None:
                                                 "venv": str(setup_from_checkout.venv)})
     assert not run.ok
     assert run.outputs["version"] == ""
+    assert "is not a checkout of mlgate (no pyproject.toml)" in explain(runner)
 
 
-def test_setup_red_on_a_version_mismatch(setup_from_checkout, tmp_path: Path) -> None:
-    """A restored environment holding another version than asked for is refused."""
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"extras": "parquet,nope"}, "unknown extra(s) nope: this mlgate has "),
+    ({"extras": "dev"}, "unknown extra(s) dev"),
+    ({"version": "0.2.0", "source": "."}, "set version or source, not both"),
+    ({"version": "latest; rm -rf /"}, "is not a version number"),
+    ({"venv": "/tmp/v\nkey=forged"}, "a line break in"),
+])
+def test_setup_red_on_bad_inputs(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
     runner = Runner(tmp_path, env={"PIP_NO_INDEX": "1"})
-    run = runner.run_action(ACTIONS / "setup", {"version": "9.9.9", "python-version": "",
-                                                "venv": str(setup_from_checkout.venv)})
+    run = runner.run_action(ACTIONS / "setup", {"python-version": "", "cache": "false",
+                                                "venv": str(tmp_path / "venv"), **inputs})
     assert not run.ok
-    assert "asked for mlgate 9.9.9" in explain(runner)
+    assert [s.outcome for s in run.steps if s.id == "install"] == ["skipped"]
+    assert message in explain(runner)

@@ -22,7 +22,9 @@ def explain(runner: Runner) -> str:
 def test_pr_gate_then_release(churn_repo: Path, github_emulator, setup_from_checkout) -> None:
     head = git("rev-parse", "HEAD", cwd=churn_repo)
     origin = churn_repo.parent / "origin.git"
-    setup = {"venv": str(setup_from_checkout.venv), "python-version": ""}
+    # The release jobs say cache: "false"; here the prepared venv stands in for an
+    # install, so every setup takes it as restored (cache: "true").
+    setup = {"venv": str(setup_from_checkout.venv), "python-version": "", "cache": "true"}
     common = {"api_url": github_emulator.url, "token": github_emulator.token,
               "repository": github_emulator.repository, "actor": "octocat"}
 
@@ -95,7 +97,7 @@ def test_release_without_approval_never_reaches_production(
         "sha": head, "event_name": "push", "run_id": "303", "api_url": github_emulator.url,
         "token": github_emulator.token, "repository": github_emulator.repository},
         input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
-                                   "python-version": ""}})
+                                   "python-version": "", "cache": "true"}})
     github_emulator.add_run(303, head_sha=head)
     jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
                                 {"model": "churn", "artifact": "models/candidate.skops"})
@@ -119,7 +121,7 @@ def test_release_skips_production_when_staging_fails(
         "sha": head, "event_name": "push", "run_id": "404", "api_url": github_emulator.url,
         "token": github_emulator.token, "repository": github_emulator.repository},
         input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
-                                   "python-version": ""}})
+                                   "python-version": "", "cache": "true"}})
     jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
                                 {"model": "churn", "artifact": "models/candidate.skops",
                                  "gates": False})
@@ -149,7 +151,7 @@ def test_pr_gate_red_on_a_broken_copy(churn_repo: Path, github_emulator,
         "api_url": github_emulator.url, "token": github_emulator.token,
         "repository": github_emulator.repository},
         input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
-                                   "python-version": ""}})
+                                   "python-version": "", "cache": "true"}})
     gate = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml", {"model-gate": False})["gate"]
     assert gate.outcome == "failure"
     steps = {s.id: s for s in gate.steps}
