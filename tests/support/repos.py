@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "churn"
+EXAMPLES = ROOT / "examples"
+EXAMPLE = EXAMPLES / "churn"
 
 
 def git(*args: str, cwd: Path, check: bool = True) -> str:
@@ -40,34 +41,57 @@ def commit_all(repo: Path, message: str, push: bool = False) -> str:
     return git("rev-parse", "HEAD", cwd=repo)
 
 
-def example_repo(tmp: Path, with_candidate: bool = True) -> Path:
-    """A committed and pushed copy of examples/churn at ``tmp/churn`` (origin ``tmp/origin.git``).
+def example_repo(tmp: Path, with_candidate: bool = True, name: str = "churn") -> Path:
+    """A committed and pushed copy of ``examples/NAME`` at ``tmp/NAME`` (origin
+    ``tmp/origin.git``); churn by default.
 
     With ``with_candidate`` the candidate model is trained (full training data) first.
     """
-    repo = tmp / "churn"
-    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns(".mlgate", "candidate.skops"))
+    repo = tmp / name
+    shutil.copytree(EXAMPLES / name, repo,
+                    ignore=shutil.ignore_patterns(".mlgate", "candidate.skops", "__pycache__"))
     init_repo(repo, origin=tmp / "origin.git")
     if with_candidate:
         train_candidate(repo, repo / "models" / "candidate.skops")
-    commit_all(repo, "example churn repository", push=True)
+    commit_all(repo, f"example {name} repository", push=True)
     return repo
 
 
 def train_candidate(repo: Path, out: Path, fraction: float = 1.0, seed: int = 0) -> Path:
-    """Train the example model with the example's own train.py (imported, not shelled out)."""
+    """Train the example model with the example's own train.py (imported, not shelled out):
+    its ``train(data, fraction, seed)``, saved by its ``save(model, path)`` when it has one.
+
+    Whatever the script put on ``sys.path`` or imported from the repository (an example's own
+    ``src/features.py``) is taken back afterwards, so this process does not keep project code
+    that only ``model.code_paths`` should make importable.
+    """
     import importlib.util
+    import sys
 
     import pandas as pd
     import skops.io as sio
 
-    spec = importlib.util.spec_from_file_location("example_train", repo / "train.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = module.train(pd.read_csv(repo / "data" / "train.csv"), fraction, seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, out)
+    path_before = list(sys.path)
+    modules_before = set(sys.modules)
+    try:
+        spec = importlib.util.spec_from_file_location("example_train", repo / "train.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        model = module.train(pd.read_csv(repo / "data" / "train.csv"), fraction, seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save = getattr(module, "save", None)
+        if save is not None:
+            save(model, out)
+        else:
+            sio.dump(model, out)
+    finally:
+        sys.path[:] = path_before
+        root = repo.resolve()
+        for name in set(sys.modules) - modules_before:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and Path(file).resolve().is_relative_to(root):
+                del sys.modules[name]
     return out
 
 
