@@ -14,9 +14,9 @@ skipped with a note in the log, because the test already stands in the checkout 
 PATH. ``actions/cache`` has a stand-in: with an ``ActionsCache`` it restores and saves by exact
 key as the real one does (saving after the job, or after a top-level action, succeeded);
 without one, a cache "hits" when its path already exists. mlgate's own actions
-(``./actions/x`` and ``mlgate-dev/mlgate/actions/x@ref``) and reusable workflows run from this
-source tree, or from a copy laid out as the runner lays out a downloaded action
-(``runner_layout``). Jobs run one after the other in ``needs`` order,
+(``./actions/x``, ``$/actions/x`` and ``mlgate-dev/mlgate/actions/x@ref``) and reusable
+workflows run from this source tree, or from a copy laid out as the runner lays out a
+downloaded action (``runner_layout``). Jobs run one after the other in ``needs`` order,
 in one workspace; an ``environment:`` calls a hook, where a test records the reviewers'
 approvals that GitHub would wait for.
 """
@@ -348,6 +348,9 @@ class Runner:
             candidate = (self.workspace / uses).resolve()
             if not (candidate / "action.yml").is_file():
                 candidate = (ROOT / uses).resolve()
+            return candidate if (candidate / "action.yml").is_file() else None
+        if uses.startswith("$/"):  # GitHub's self-repository reference: this repository at
+            candidate = ROOT / uses[2:]  # the commit that is running, i.e. this source tree
             return candidate if (candidate / "action.yml").is_file() else None
         prefix = OWN_REPOSITORY + "/"
         if uses.startswith(prefix) and "@" in uses:
