@@ -32,6 +32,7 @@ EXIT_PASS, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 # Each module exposes register(subparsers, common); the order is the order in --help.
 COMMAND_MODULES = (
     "mlgate.pipeline",
+    "mlgate.train.commands",
     "mlgate.data.commands",
     "mlgate.model.commands",
     "mlgate.load.commands",

@@ -21,6 +21,7 @@ from mlgate.report.text import log_text
 from mlgate.result import CheckResult, GateResult, Status, input_error_result
 
 STAGE_MODULES = (
+    "mlgate.train.stage",
     "mlgate.data.stage",
     "mlgate.model.stage",
     "mlgate.load.stage",
@@ -126,17 +127,25 @@ def stages_to_run(config: Config, event: str) -> list[str]:
     """The configured stages; in a run whose code is not the default branch's, the default
     branch's stages first and then any the run's config adds, so a pull request can add gates
     to its own run but never drop one that main requires."""
+    names = config.stages(event)
+    required = default_branch_stages(config, event)
+    if required is None:
+        return names
+    return required + [n for n in names if n not in required]
+
+
+def default_branch_stages(config: Config, event: str) -> list[str] | None:
+    """The default branch's stages for ``event`` in an untrusted run (None in a trusted run,
+    outside a clone, or when the default branch has no such config)."""
     from mlgate.trust import default_config, run_trust
 
-    names = config.stages(event)
     trust = run_trust()
     if not trust.untrusted or not _in_git_work_tree(config.root):
-        return names  # outside a clone there is no default branch to hold anything back
+        return None  # outside a clone there is no default branch to hold anything back
     trusted = default_config(config, trust)
     if trusted.raw is None:
-        return names
-    required = Config(Path(trusted.source), trusted.raw).stages(event)
-    return required + [n for n in names if n not in required]
+        return None
+    return Config(Path(trusted.source), trusted.raw).stages(event)
 
 
 def _in_git_work_tree(directory: Path) -> bool:
@@ -171,11 +180,28 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         default="pr",
         help="which event's stages to run (default: pr)",
     )
+    p.add_argument(
+        "--plan",
+        action="store_true",
+        help="run nothing: say which of train, data, model, load would run (step outputs "
+        "STAGE=true|false and stages), for workflows that run each stage as a step",
+    )
+    p.add_argument("--enable", action="append", default=[], metavar="STAGE",
+                   help="with --plan: run STAGE even if the config does not list it")
+    p.add_argument("--disable", action="append", default=[], metavar="STAGE",
+                   help="with --plan: skip STAGE (not one the default branch requires in an "
+                   "untrusted run)")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> list[GateResult]:
     config = load_config(args.config)
+    if args.plan:
+        from mlgate.plan import plan
+
+        return [plan(config, args.stage, args.enable, args.disable)]
+    if args.enable or args.disable:
+        raise InputError("--enable and --disable go with --plan", "--enable")
     results = run_pipeline(config, args.stage)
     if not args.quiet:
         where = config.results_dir / args.stage

@@ -7,6 +7,7 @@ work tree, and must still have the sha256 the version recorded.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,22 @@ class StageArtifact:
     ignored: list[str] = field(default_factory=list)
 
 
+def fetch_missing_notes(repo: Path, remote: str) -> None:
+    """Fetch the ledger from ``remote`` when this clone has tags but no evidence notes.
+
+    A CI checkout (actions/checkout with ``fetch-depth: 0``) brings branches and tags but not
+    ``refs/notes/mlgate``; without the notes no version is valid and the champion could not be
+    found. Nothing is fetched when the notes are here (a local clone keeps what it has) or
+    there is no such remote. A fetch that fails changes nothing: the entries then lack their
+    evidence, and validation says so and how to fetch it.
+    """
+    from mlgate.ledger.publish import sync
+
+    if gitio.rev_parse(repo, gitio.NOTES_REF) is None and gitio.remote_exists(repo, remote):
+        with contextlib.suppress(InputError):
+            sync(repo, remote)
+
+
 def load_stage_artifact(repo: Path, name: str, stage: str, remote: str = "origin",
                         config: Path | None = None) -> StageArtifact | None:
     """The version valid entries put in ``stage`` (None when the stage never had one).
@@ -40,6 +57,7 @@ def load_stage_artifact(repo: Path, name: str, stage: str, remote: str = "origin
     falling back to an older champion file would let whoever broke the ledger weaken the gate.
     """
     repo = gitio.ensure_repo(Path(repo))
+    fetch_missing_notes(repo, remote)
     with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
         if name not in ledger.index.artifacts:
             return None
@@ -64,6 +82,7 @@ def load_version_artifact(repo: Path, name: str, version: str, remote: str = "or
     """``NAME@version``'s artifact, only when the version is valid (its signature included,
     when the default branch requires signed artifacts); InputError naming why not."""
     repo = gitio.ensure_repo(Path(repo))
+    fetch_missing_notes(repo, remote)
     with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
         entry = ledger.version(name, version)
         if not entry.valid:
@@ -77,6 +96,7 @@ def find_registered(repo: Path, content: bytes, remote: str = "origin",
     """The valid version whose artifact is exactly ``content`` (None when there is none)."""
     digest = sha256_hex(content)
     repo = gitio.ensure_repo(Path(repo))
+    fetch_missing_notes(repo, remote)
     with Ledger(repo, remote=remote, config_path=_config_path(repo, config)) as ledger:
         for name, state in ledger.index.artifacts.items():
             for version in reversed(state.versions_sorted()):

@@ -169,7 +169,7 @@ def _push(args: argparse.Namespace, default: bool) -> bool:
 
 def _register(args: argparse.Namespace) -> GateResult:
     from mlgate.config import load_config
-    from mlgate.ledger.ops import RegisterRequest, actor_name
+    from mlgate.ledger.ops import RegisterRequest, actor_name, trained_files
     from mlgate.ledger.ops import register as do_register
     from mlgate.ledger.policy import repo_config_path
     from mlgate.report.json_report import read_json
@@ -177,11 +177,12 @@ def _register(args: argparse.Namespace) -> GateResult:
     results = [r for f in args.evidence for r in read_json(f)]  # bad evidence first
     repo, in_force, push = _write_context(args)
     config_path = repo_config_path(Path(args.repo), args.config)
-    results_dir = load_config(config_path).results_dir if config_path else None
+    config = load_config(config_path) if config_path else None
     req = RegisterRequest(
         name=_name(args, in_force.config), artifact=args.artifact, version=args.version_,
         bump=args.bump, results=results, push=push, actor=actor_name(repo, args.actor),
-        results_dir=None if args.evidence else results_dir,
+        results_dir=None if args.evidence or config is None else config.results_dir,
+        trained=trained_files(repo, config),
     )
     return do_register(repo, in_force, req)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate import __version__
+from mlgate.config import Config
 from mlgate.default_branch import read_file
 from mlgate.errors import InputError
 from mlgate.ledger import artifacts, gitio
@@ -85,18 +86,17 @@ class RegisterRequest:
     actor: str
     results_dir: Path | None = None  # where to look for this commit's results (no --evidence)
     ignored: list[str] = field(default_factory=list)
+    # Files training writes (train.outputs, repository-relative): such an artifact may be
+    # recorded from the work tree, in a commit of its own on top of HEAD (ledger/trained.py).
+    trained: frozenset[str] = frozenset()
 
 
 def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateResult:
-    """Tag HEAD as ``NAME@vX.Y.Z`` with the artifact digest and evidence bound to it."""
+    """Tag HEAD as ``NAME@vX.Y.Z`` with the artifact digest and evidence bound to it (a
+    trained artifact: a commit of HEAD plus the artifact, see :mod:`mlgate.ledger.trained`)."""
     lc = policy.config
     if gitio.head_branch(repo) is None:
         raise InputError("HEAD is detached; check out a branch before registering", repo)
-    dirty = gitio.dirty_files(repo)
-    if dirty:
-        shown = ", ".join(dirty[:3]) + (" ..." if len(dirty) > 3 else "")
-        raise InputError(f"work tree has uncommitted changes ({shown}); commit them first",
-                         repo)
     if req.version is not None:
         SemVer.parse(req.version)
     path_arg = req.artifact or lc.artifact
@@ -104,17 +104,20 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
         raise InputError("no artifact to register: pass --artifact or set ledger.artifact",
                          "--artifact")
     rel = gitio.repo_relative(repo, path_arg)
-    commit = gitio.git(repo, "rev-parse", "HEAD^{commit}").strip()
-    content = gitio.blob_bytes(repo, commit, rel)
-    if content is None:
-        why = "is not committed" if (repo / rel).exists() else "does not exist"
-        raise InputError(f"artifact {why} at HEAD ({commit[:12]})", path_arg)
+    trained = rel in req.trained
+    dirty = [f for f in gitio.dirty_files(repo) if not (trained and f == rel)]
+    if dirty:
+        shown = ", ".join(dirty[:3]) + (" ..." if len(dirty) > 3 else "")
+        raise InputError(f"work tree has uncommitted changes ({shown}); commit them first",
+                         repo)
+    head = gitio.git(repo, "rev-parse", "HEAD^{commit}").strip()
+    commit, content = _artifact_at(repo, head, rel, path_arg, trained)
     digest = sha256_hex(content)
     data = _data_record(repo, commit, lc.data)
     _check_new_version(load_index(repo), req, commit)  # bad input first (exit 2)
     results = [r for r in req.results if r.gate not in LEDGER_GATES]
     if not req.results and req.results_dir is not None:
-        results = this_commits_results(req.results_dir, commit, req.ignored)
+        results = this_commits_results(req.results_dir, head, req.ignored)
     refusal = _refuse_evidence(repo, commit, lc, results, digest, data, req.name)
     if refusal is not None:
         return refusal
@@ -160,7 +163,9 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
                                   policy.path, key, keyless_attestation(policy, repo))
     tag = plan.tags[0]
     version = tag.name.rsplit("@", 1)[1]
-    result = GateResult(gate="register", summary=f"{tag.name} at {commit[:12]}")
+    where = (commit[:12] if commit == head
+             else f"{commit[:12]} (HEAD {head[:12]} + trained {rel})")
+    result = GateResult(gate="register", summary=f"{tag.name} at {where}")
     result.add(CheckResult("registered", Status.PASS,
                            f"{tag.name} → {rel} {digest}" + (" (pushed)" if req.push else ""),
                            value=version, details={"attempts": attempts,
@@ -169,6 +174,38 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
     result.data["outputs"] = {"version": version, "tag": tag.name, "commit": commit}
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
+
+
+def trained_files(repo: Path, config: Config | None) -> frozenset[str]:
+    """``train.outputs`` of ``config`` as repository-relative paths (empty without one)."""
+    if config is None:
+        return frozenset()
+    from mlgate.train.settings import trained_paths
+
+    return frozenset(gitio.repo_relative(repo, p) for p in trained_paths(config))
+
+
+def _artifact_at(repo: Path, head: str, rel: str, path_arg: str,
+                 trained: bool) -> tuple[str, bytes]:
+    """The commit to tag and the artifact's bytes in it: HEAD's, or for a training output that
+    HEAD does not hold as it is in the work tree, a commit of HEAD plus the work-tree file."""
+    content = gitio.blob_bytes(repo, head, rel)
+    if trained:
+        local = repo / rel
+        if not local.is_file():
+            raise InputError("does not exist: run `mlgate train` first (it is a training "
+                             "output, train.outputs)", path_arg)
+        produced = local.read_bytes()
+        if content != produced:
+            from mlgate.ledger.trained import artifact_commit
+
+            return artifact_commit(repo, head, rel, produced, sha256_hex(produced)), produced
+    if content is None:
+        why = "is not committed" if (repo / rel).exists() else "does not exist"
+        hint = ("; commit it, or produce it with a train section whose outputs name it"
+                if why == "is not committed" else "")
+        raise InputError(f"artifact {why} at HEAD ({head[:12]}){hint}", path_arg)
+    return head, content
 
 
 def _check_new_version(index: Index, req: RegisterRequest, commit: str) -> str | None:

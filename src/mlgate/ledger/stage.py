@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from mlgate.errors import InputError
 from mlgate.ledger import gitio
-from mlgate.ledger.ops import PromoteRequest, RegisterRequest, actor_name, promote, register
+from mlgate.ledger.ops import (
+    PromoteRequest,
+    RegisterRequest,
+    actor_name,
+    promote,
+    register,
+    trained_files,
+)
 from mlgate.ledger.policy import ledger_config
 from mlgate.ledger.policy_source import (
     PolicyInForce,
@@ -53,6 +60,7 @@ def register_stage(ctx: RunContext) -> GateResult:
         results=list(ctx.previous),
         push=lc.push,
         actor=actor_name(repo, ctx.options.get("actor")),
+        trained=trained_files(repo, ctx.config),
     )
     return register(repo, in_force, req)
 
