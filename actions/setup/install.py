@@ -158,8 +158,12 @@ def plan(env: dict[str, str], python: str) -> dict[str, str]:
     label = "+".join(extras) or "none"
     key = (f"mlgate-venv-{env.get('RUNNER_OS') or 'os'}-{env.get('RUNNER_ARCH') or 'arch'}"
            f"-py{pyver}-{label}-{what}-lock{lock_sha[:16]}")
+    requirements = parse_requirements(env.get("MLGATE_REQUIREMENTS", ""))
+    if requirements:
+        key += f"-req{requirements_digest(requirements)[:16]}"
     venv = env.get("MLGATE_VENV", "").strip() or str(Path.home() / ".cache" / "mlgate" / "venv")
     return {
+        "requirements": " ".join(requirements),
         "python": python,
         "venv": str(Path(venv).expanduser().absolute()),
         "mode": mode,
@@ -169,8 +173,73 @@ def plan(env: dict[str, str], python: str) -> dict[str, str]:
         "extras": ",".join(extras),
         "expect": version if mode == "index" else tree_version,
         "key": key,
-        "cacheable": "true" if env.get("MLGATE_CACHE", "true").strip() == "true" else "false",
+        "cacheable": cache_mode(env.get("MLGATE_CACHE", "true")),
+        "requirements-trust": requirements_trust(env.get("MLGATE_REQUIREMENTS_TRUST", "")),
     }
+
+
+def cache_mode(text: str) -> str:
+    """"true" (restore and save), "restore" (restore only: a job that installs code the
+    repository's reviewers have not seen must not save what it changed) or "false"."""
+    mode = text.strip() or "true"
+    if mode not in ("true", "false", "restore"):
+        raise SetupError(f"cache must be true, false or restore, not {text!r}")
+    return mode
+
+
+def requirements_trust(text: str) -> str:
+    """"default-branch" (an untrusted run installs the default branch's requirements) or
+    "work-tree" (the checked-out file even in an untrusted run: only for a job that runs the
+    pull request's code anyway, such as its training)."""
+    trust = text.strip() or "default-branch"
+    if trust not in ("default-branch", "work-tree"):
+        raise SetupError(f"requirements-trust must be default-branch or work-tree, not {text!r}")
+    return trust
+
+
+def parse_requirements(text: str) -> list[str]:
+    """Requirements files, one per line or separated by spaces (relative to the workspace)."""
+    return [part for part in text.split() if part]
+
+
+def requirements_digest(files: list[str]) -> str:
+    """The cache key's part for the project's requirements: names and contents as they are in
+    the workspace (a missing file is an error later, with its name)."""
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0")
+        path = Path(name)
+        digest.update(path.read_bytes() if path.is_file() else b"<missing>")
+    return digest.hexdigest()
+
+
+def install_requirements(venv: Path, files: list[str], trust: str) -> None:
+    """The project's requirements into mlgate's environment, so the gates load the model with
+    the libraries it was trained with. mlgate itself decides what may be installed (in an
+    untrusted run, only the default branch's requirements: ``mlgate.requirements_source``)."""
+    python = str(venv / "bin" / "python")
+    parent = os.environ.get("RUNNER_TEMP") or None
+    with tempfile.TemporaryDirectory(prefix="mlgate-req-", dir=parent) as tmp:
+        chosen = Path(tmp) / "requirements.txt"
+        flags = ["--work-tree"] if trust == "work-tree" else []
+        proc = subprocess.run([python, "-m", "mlgate.requirements_source", *flags, *files,
+                               "--out", str(chosen)], check=False)
+        if proc.returncode != 0:
+            raise SetupError("the project's requirements cannot be installed; see the error "
+                             "above")
+        print("::group::install the project's requirements", flush=True)
+        run("pip install (project requirements)", [
+            python, "-m", "pip", "--disable-pip-version-check", "--no-input", "install",
+            "-r", str(chosen)])
+        print("::endgroup::", flush=True)
+    if mlgate_version(venv) is None:
+        raise SetupError("the project's requirements broke mlgate's environment (mlgate "
+                         "--version fails); see pip's output above")
+    check = subprocess.run([python, "-m", "pip", "check"], capture_output=True, text=True,
+                           check=False)
+    if check.returncode != 0:
+        for line in check.stdout.strip().splitlines():
+            print(f"::warning title=mlgate setup::{line}", flush=True)
 
 
 def run(what: str, command: list[str], *, env: dict[str, str] | None = None) -> None:
@@ -236,11 +305,14 @@ def install(plan_: dict[str, str], cache_hit: bool) -> dict[str, str]:
     """
     venv = Path(plan_["venv"])
     marker = read_marker(venv)
-    trusted = cache_hit or plan_["cacheable"] == "true"
+    trusted = cache_hit or plan_["cacheable"] in ("true", "restore")
     if (trusted and marker.get("key") == plan_["key"]
             and mlgate_version(venv) == plan_["expect"]):
         print("mlgate restored from the cache" if cache_hit
               else f"mlgate is already installed in {venv} (same cache key)")
+        if plan_.get("requirements"):
+            install_requirements(venv, plan_["requirements"].split(),
+                                 plan_.get("requirements-trust", "default-branch"))
         return {"version": plan_["expect"], "bin": str(venv / "bin")}
     if marker:
         # One of our environments, for another key or not to be trusted: start over.
@@ -275,6 +347,9 @@ def install(plan_: dict[str, str], cache_hit: bool) -> dict[str, str]:
         "lock_sha256": file_digest(Path(plan_["lock"])), "wheel_sha256": wheel_sha,
         "python": sys.version.split()[0],
     }
+    if plan_.get("requirements"):
+        install_requirements(venv, plan_["requirements"].split(),
+                                 plan_.get("requirements-trust", "default-branch"))
     (venv / MARKER).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return {"version": installed, "bin": str(venv / "bin")}
 

@@ -193,12 +193,17 @@ class Runner:
     input_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # With a cache, actions/cache restores and saves by key; without, a path that exists hits.
     cache: ActionsCache | None = None
+    # Each job on a machine of its own, as on GitHub: a fresh RUNNER_TEMP, and the workspace
+    # (a git checkout) reset to its commit, untracked and ignored files removed. Jobs then
+    # share only what they pass as outputs and artifacts.
+    fresh_jobs: bool = False
     log: list[str] = field(default_factory=list)
     summary: str = ""
 
     def __post_init__(self) -> None:
         self.temp = Path(tempfile.mkdtemp(prefix="runner-temp-"))
         self.files = Path(tempfile.mkdtemp(prefix="runner-files-"))
+        self.artifacts_dir = Path(tempfile.mkdtemp(prefix="runner-artifacts-"))
         self._counter = 0
         self._depth = 0  # nesting of run_action; 0 means a top-level action run by the test
         self._in_job = False
@@ -393,21 +398,29 @@ class Runner:
         target = self.resolve_action(uses)
         if target is None:
             outputs: dict[str, str] = {}
-            if uses.split("@", 1)[0] == "actions/cache":
-                with_ = step.get("with") or {}
-                paths = to_string(interpolate(with_.get("path", ""), ctx)).split()
+            action = uses.split("@", 1)[0]
+            with_ = {k: to_string(v) for k, v in
+                     interpolate(step.get("with") or {}, ctx).items()}
+            if action in ("actions/cache", "actions/cache/restore"):
+                paths = with_.get("path", "").split()
                 if self.cache is not None:
-                    # Restore by exact key; a miss is saved after the job (the post step).
-                    key = to_string(interpolate(with_.get("key", ""), ctx))
+                    # Restore by exact key; a miss is saved after the job (the post step),
+                    # except by actions/cache/restore, which never saves.
+                    key = with_.get("key", "")
                     hit = bool(paths) and self.cache.restore(key, paths)
-                    if not hit:
+                    if not hit and action == "actions/cache":
                         self._pending_saves.append((key, paths))
                 else:
                     # A hit when every path is already there (a test's prepared environment).
                     hit = bool(paths) and all(Path(p).exists() for p in paths)
                 outputs["cache-hit"] = "true" if hit else "false"
+            elif action in ("actions/upload-artifact", "actions/download-artifact"):
+                ok = self._artifact(action, with_)
+                if not ok:
+                    return StepRun(step_id, name, "failure", "failure", {},
+                                   note="artifact stand-in failed")
             self.note(f"skip {step_id}: {uses} is a third-party action (not run by the harness)"
-                      + (f"; cache stand-in: {outputs}" if outputs else ""))
+                      + (f"; stand-in outputs: {outputs}" if outputs else ""))
             return StepRun(step_id, name, "success", "success", outputs,
                            note="third-party, skipped")
         inputs = {k: to_string(v) for k, v in interpolate(step.get("with") or {}, ctx).items()}
@@ -418,6 +431,32 @@ class Runner:
         self.note(f"run {step_id}: {uses} with {inputs}")
         result = self.run_action(target, inputs, step_env=env, status=status)
         return StepRun(step_id, name, result.outcome, result.outcome, result.outputs)
+
+    def _artifact(self, action: str, with_: Mapping[str, str]) -> bool:
+        """actions/upload-artifact and download-artifact for one directory: upload copies its
+        contents under the artifact's name (a second upload of a name fails, as it does on
+        GitHub without ``overwrite``), download copies them back to ``path``."""
+        name = with_.get("name") or "artifact"
+        store = self.artifacts_dir / name
+        if action == "actions/upload-artifact":
+            source = Path(with_["path"])
+            if store.exists():
+                self.note(f"upload-artifact: {name} exists already")
+                return False
+            if not source.is_dir() or not any(source.rglob("*")):
+                mode = with_.get("if-no-files-found", "warn")
+                self.note(f"upload-artifact: no files at {source} ({mode})")
+                return mode != "error"
+            shutil.copytree(source, store)
+            self.note(f"upload-artifact: {name} <- {source}")
+            return True
+        if not store.exists():
+            self.note(f"download-artifact: no artifact named {name}")
+            return False
+        target = Path(with_.get("path") or self.workspace)
+        shutil.copytree(store, target, dirs_exist_ok=True)
+        self.note(f"download-artifact: {name} -> {target}")
+        return True
 
     def run_script(self, step: Mapping[str, Any], step_id: str, name: str,
                    ctx: dict[str, Any], env: dict[str, str], action_dir: Path | None) -> StepRun:
@@ -499,6 +538,12 @@ class Runner:
     def run_job(self, job_id: str, spec: Mapping[str, Any], ctx: dict[str, Any],
                 workflow_env: Mapping[str, Any]) -> JobRun:
         self.note(f"job {job_id}")
+        if self.fresh_jobs:
+            self.temp = Path(tempfile.mkdtemp(prefix="runner-temp-"))
+            ctx["runner"] = self.runner_context()
+            for args in (["checkout", "--quiet", "--force", "HEAD"], ["clean", "-ffdxq"]):
+                subprocess.run(["git", "-C", str(self.workspace), *args], check=True,
+                               capture_output=True)
         self.job_env, self.job_path = {}, []
         self.github["job"] = job_id
         environment = spec.get("environment")

@@ -42,8 +42,11 @@ def test_pr_gate_then_release(churn_repo: Path, github_emulator, setup_from_chec
     assert gate.outcome == "success", explain(pr)
     assert gate.outputs["status"] == "pass"
     ran = {s.id: s.outcome for s in gate.steps}
-    assert ran["data"] == ran["model"] == ran["report"] == "success"
-    assert ran["load"] == "skipped"  # load-test: false by default
+    # mlgate.yaml's pipeline.pr decides: [data, model, load]; no training section, no training.
+    assert ran["data"] == ran["model"] == ran["load"] == ran["report"] == "success"
+    assert ran["train"] == "skipped"
+    assert jobs["train"].outcome == "success"
+    assert {s.id: s.outcome for s in jobs["train"].steps}["train"] == "skipped"
     comments = github_emulator.comments_on(5)
     assert len(comments) == 1
     assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["success"]
@@ -152,11 +155,15 @@ def test_pr_gate_red_on_a_broken_copy(churn_repo: Path, github_emulator,
         "repository": github_emulator.repository},
         input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
                                    "python-version": "", "cache": "true"}})
-    gate = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml", {"model-gate": False})["gate"]
+    # The caller asks to skip the model gate, but this is a pull request and the default
+    # branch's pipeline.pr requires it: the input is overruled (a warning), the gate runs.
+    gate = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml", {"model-gate": "false"})["gate"]
     assert gate.outcome == "failure"
     steps = {s.id: s for s in gate.steps}
+    assert steps["plan"].outputs["model"] == "true"
+    assert "the default branch's pipeline.pr requires it" in explain(pr)
     assert steps["data"].outputs["status"] == "fail"
-    assert steps["model"].outcome == "skipped"
+    assert steps["model"].outputs["status"] == "error"  # the column it needs is gone
     assert steps["report"].outcome == "success"  # published despite the failure
     assert steps["report"].outputs["status"] == "fail"
     assert gate.steps[-1].outcome == "failure"  # the verdict
@@ -201,3 +208,81 @@ def test_pr_gate_on_a_broken_config_reports_the_error(churn_repo: Path, github_e
     assert "Additional properties are not allowed" in note["message"]
     (comment,) = github_emulator.comments_on(7)
     assert "data stopped before it could judge anything" in comment["body"].replace("\\", "")
+
+
+def trained_in_ci(repo: Path, command: str) -> str:
+    """The example with its candidate untracked and produced by ``train.command``; the commit."""
+    import re
+
+    git("rm", "--cached", "--quiet", "models/candidate.skops", cwd=repo)
+    (repo / ".gitignore").write_text("models/candidate.skops\n.mlgate/\n")
+    config = repo / "mlgate.yaml"
+    text = re.sub(r"pr: \[.*\]", "pr: [train, data, model]", config.read_text())
+    config.write_text(text + f"train:\n  command: {command}\n")
+    git("add", "-A", cwd=repo)
+    git("commit", "--quiet", "-m", "train the candidate in CI", cwd=repo)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=repo)
+    return git("rev-parse", "HEAD", cwd=repo)
+
+
+def pr_runner(repo: Path, github_emulator, setup_from_checkout, number: int, head: str,
+              run_id: str) -> Runner:
+    github_emulator.add_pull(number, head_sha=head)
+    event = {"action": "synchronize", "number": number,
+             "pull_request": {"number": number, "head": {"sha": head, "ref": "feature"}}}
+    return Runner(repo, github={
+        "sha": head, "event_name": "pull_request", "event": event, "run_id": run_id,
+        "ref": f"refs/pull/{number}/merge", "api_url": github_emulator.url,
+        "token": github_emulator.token, "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": "", "cache": "true",
+                                   "requirements": ""}},
+        fresh_jobs=True)
+
+
+@pytest.mark.slow
+def test_pr_gate_trains_in_its_own_job_and_gates_what_it_handed_over(
+        churn_repo: Path, github_emulator, setup_from_checkout) -> None:
+    """No model is committed: the training job trains and exports, the gate job (a fresh
+    machine: the work tree reset, nothing left from the training job) receives the model as an
+    artifact and gates it."""
+    import sys
+
+    head = trained_in_ci(churn_repo, f"[{sys.executable}, train.py]")
+    pr = pr_runner(churn_repo, github_emulator, setup_from_checkout, 8, head, "601")
+    jobs = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml")
+    log = explain(pr)
+    assert jobs["train"].outcome == "success", log
+    assert {s.id: s.outcome for s in jobs["train"].steps}["train"] == "success"
+    gate = jobs["gate"]
+    assert gate.outcome == "success", log
+    ran = {s.id: s for s in gate.steps}
+    assert ran["train"].outputs["status"] == "pass"  # received, digests match the training's
+    assert ran["model"].outputs["status"] == "pass"
+    assert ran["load"].outcome == "skipped"  # not in this pipeline.pr
+    assert "download-artifact: mlgate-trained" in log
+    (comment,) = github_emulator.comments_on(8)
+    assert "train" in comment["body"]
+    assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["success"]
+
+
+@pytest.mark.slow
+def test_pr_gate_reports_a_failed_training(churn_repo: Path, github_emulator,
+                                           setup_from_checkout) -> None:
+    import sys
+
+    head = trained_in_ci(churn_repo, f"[{sys.executable}, -c, 'raise SystemExit(4)']")
+    pr = pr_runner(churn_repo, github_emulator, setup_from_checkout, 9, head, "602")
+    jobs = pr.run_workflow(WORKFLOWS / "ml-pr-gate.yml")
+    log = explain(pr)
+    assert jobs["train"].outcome == "failure", log
+    gate = jobs["gate"]
+    ran = {s.id: s for s in gate.steps}
+    assert ran["train"].outputs["status"] == "fail", log
+    assert ran["data"].outcome == ran["model"].outcome == "skipped"
+    assert ran["report"].outcome == "success"
+    assert gate.outcome == "failure"
+    (run,) = github_emulator.check_runs.values()
+    assert run["conclusion"] == "failure"
+    assert "exited with 4" in run["output"]["summary"] + json.dumps(
+        github_emulator.annotations(run["id"]))

@@ -29,8 +29,8 @@ def all_steps(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_files_exist() -> None:
     names = {p.parent.name for p in action_files()}
-    assert names == {"setup", "validate-data", "gate-model", "load-test", "register", "promote",
-                     "report"}
+    assert names == {"setup", "plan", "train", "validate-data", "gate-model", "load-test",
+                     "register", "promote", "report"}
     workflows = {p.name for p in workflow_files()}
     assert {"ml-pr-gate.yml", "ml-release.yml", "ci.yml", "mlgate-pr.yml",
             "mlgate-release.yml"} <= workflows
@@ -123,7 +123,7 @@ def test_uses_are_pinned(path: Path) -> None:
     text = path.read_text()
     for step in all_steps(load(path)):
         uses = step.get("uses")
-        if not uses or uses.startswith("./") or uses.startswith("mlgate-dev/mlgate/"):
+        if not uses or uses.startswith(("./", "$/", "mlgate-dev/mlgate/")):
             continue
         assert SHA_PIN.match(uses), f"{path}: {uses} is not pinned to a commit SHA"
         assert re.search(re.escape(uses) + r" # v\d+\.\d+\.\d+", text), f"{uses}: no version"
@@ -147,6 +147,20 @@ def test_composite_steps_use_bash_and_env(path: Path) -> None:
         assert spec.get("description"), f"{path}: output {name} has no description"
 
 
+@pytest.mark.parametrize("name", ["ml-pr-gate.yml", "ml-release.yml"])
+def test_reusable_workflows_call_our_actions_at_the_running_commit(name: str) -> None:
+    """A caller that pins the workflow's SHA must get that commit's actions: every mlgate
+    action is a self-repository reference (`$/actions/x`), never `mlgate-dev/mlgate/...@v1`."""
+    workflow = load(ROOT / ".github" / "workflows" / name)
+    ours = [str(s["uses"]) for s in all_steps(workflow)
+            if "actions/" in str(s.get("uses", "")) and not str(s["uses"]).startswith(
+                ("actions/", "./"))]
+    assert ours, "the workflow calls mlgate's actions"
+    for uses in ours:
+        assert uses.startswith("$/actions/"), f"{name}: {uses}"
+        assert (ROOT / uses[2:] / "action.yml").is_file(), uses
+
+
 def test_release_concurrency_never_cancels() -> None:
     release = load(ROOT / ".github" / "workflows" / "ml-release.yml")
     assert release["concurrency"] == {"group": "mlgate-release-${{ inputs.model }}",
@@ -168,7 +182,7 @@ def test_setup_installs_its_own_checkout_by_default() -> None:
     for name in ("ml-pr-gate.yml", "ml-release.yml"):
         workflow = load(ROOT / ".github" / "workflows" / name)
         assert workflow["on"]["workflow_call"]["inputs"]["mlgate-version"]["default"] == ""
-        uses = [s for s in all_steps(workflow) if "actions/setup@" in str(s.get("uses"))]
+        uses = [s for s in all_steps(workflow) if s.get("uses") == "$/actions/setup"]
         assert uses and all(s["with"]["version"] == "${{ inputs.mlgate-version }}"
                             for s in uses)
     found = 0

@@ -20,6 +20,7 @@ import sys
 import uuid
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -300,3 +301,65 @@ def test_setup_installs_a_release_from_the_index(lock_wheelhouse: Path, tmp_path
     assert record["mode"] == "index" and record["version"] == "0.2.0"
     wheel = next(index.glob("mlgate-0.2.0-*.whl"))
     assert record["wheel_sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+# -- the project's requirements ---------------------------------------------------------------
+
+def test_the_cache_key_follows_the_project_requirements(install: ModuleType, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = runner_layout(tmp_path / "runner", ref="d" * 40)
+    env = {"GITHUB_ACTION_PATH": str(tree / "actions" / "setup"), "RUNNER_OS": "Linux",
+           "RUNNER_ARCH": "X64", "MLGATE_VENV": str(tmp_path / "venv")}
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "requirements.txt").write_text("scikit-learn==1.5.2\n")
+    plain = install.plan(env, sys.executable)
+    with_req = install.plan({**env, "MLGATE_REQUIREMENTS": "requirements.txt"}, sys.executable)
+    assert with_req["key"].startswith(plain["key"] + "-req")
+    assert with_req["requirements"] == "requirements.txt"
+    assert with_req["requirements-trust"] == "default-branch"
+    (tmp_path / "requirements.txt").write_text("scikit-learn==1.6.0\n")
+    again = install.plan({**env, "MLGATE_REQUIREMENTS": "requirements.txt"}, sys.executable)
+    assert again["key"] != with_req["key"]
+    for bad in ({"MLGATE_CACHE": "sometimes"}, {"MLGATE_REQUIREMENTS_TRUST": "anything"}):
+        with pytest.raises(install.SetupError):
+            install.plan({**env, **bad}, sys.executable)
+    assert install.plan({**env, "MLGATE_CACHE": "restore"}, sys.executable)["cacheable"] == \
+        "restore"
+
+
+def test_requirements_go_into_mlgates_environment(
+        install: ModuleType, setup_from_checkout: Any, churn_repo: Path,
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """pandas is already there (offline: no index), so pip only checks it; in an untrusted run
+    the default branch's file is what is installed, and a line that reads the work tree stops
+    the setup."""
+    from tests.support.repos import commit_all
+
+    (churn_repo / "requirements.txt").write_text("pandas\n")
+    commit_all(churn_repo, "requirements", push=True)
+    monkeypatch.chdir(churn_repo)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    venv = setup_from_checkout.venv
+    install.install_requirements(venv, ["requirements.txt"], "default-branch")
+    assert "Requirement already satisfied: pandas" in capfd.readouterr().out
+
+    # The pull request's copy asks for its own package: the default branch's is installed.
+    (churn_repo / "requirements.txt").write_text("pandas\n-e ./evil\n")
+    monkeypatch.setenv("MLGATE_UNTRUSTED", "1")
+    monkeypatch.setenv("MLGATE_DEFAULT_BRANCH", "main")
+    install.install_requirements(venv, ["requirements.txt"], "default-branch")
+    out = capfd.readouterr()
+    assert "requirements: main:requirements.txt (untrusted run" in out.err
+    assert "evil" not in out.out
+
+    # The training job installs the pull request's own (here: refused by pip, no such dir).
+    with pytest.raises(install.SetupError):
+        install.install_requirements(venv, ["requirements.txt"], "work-tree")
+    assert "evil" in "".join(capfd.readouterr())
+
+    # A default branch whose file reaches outside: refused before pip runs.
+    commit_all(churn_repo, "main reads the work tree", push=True)
+    with pytest.raises(install.SetupError, match="cannot be installed"):
+        install.install_requirements(venv, ["requirements.txt"], "default-branch")
+    assert "main:requirements.txt:2" in capfd.readouterr().err
