@@ -67,19 +67,20 @@ def test_pr_gate_then_release(churn_repo: Path, github_emulator, setup_from_chec
                                          "event": {"ref": "refs/heads/main", "after": head},
                                          "run_id": "202"},
                      input_overrides={"setup": setup}, on_environment=reviewers_approve)
-    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
-                                {"model": "churn", "artifact": "models/candidate.skops"})
-    assert [j.outcome for j in jobs.values()] == ["success"] * 3, explain(release)
-    assert list(jobs) == ["register", "staging", "production"]
+    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml")  # name, artifact: mlgate.yaml
+    assert [j.outcome for j in jobs.values()] == ["success"] * 4, explain(release)
+    assert list(jobs) == ["train", "register", "staging", "production"]
     assert waited == ["staging", "production"]
-    assert jobs["register"].outputs == {"version": "v0.0.1", "tag": "churn@v0.0.1"}
+    # ledger.bump (minor) decides, not a workflow default; no train section, no training.
+    assert jobs["register"].outputs == {"name": "churn", "version": "v0.1.0",
+                                        "tag": "churn@v0.1.0"}
     staging_tag, production_tag = jobs["staging"].outputs["tag"], jobs["production"].outputs["tag"]
     assert staging_tag.startswith("churn#staging#")
     assert production_tag.startswith("churn#production#")
 
     # The ledger is in the bare origin, and production's tag names its approver.
     tags = git("ls-remote", "--tags", str(origin), cwd=churn_repo)
-    for tag in ("churn@v0.0.1", staging_tag, production_tag):
+    for tag in ("churn@v0.1.0", staging_tag, production_tag):
         assert f"refs/tags/{tag}" in tags
     git("fetch", "--quiet", "origin", "+refs/tags/*:refs/tags/*", cwd=churn_repo)
     message = git("tag", "-l", "--format=%(contents)", production_tag, cwd=churn_repo)
@@ -110,7 +111,7 @@ def test_release_without_approval_never_reaches_production(
     promote = next(s for s in jobs["production"].steps if s.id == "promote")
     assert promote.outputs["status"] == "fail"
     tags = git("ls-remote", "--tags", str(churn_repo.parent / "origin.git"), cwd=churn_repo)
-    assert "churn@v0.0.1" in tags and "churn#staging#" in tags
+    assert "churn@v0.1.0" in tags and "churn#staging#" in tags
     assert "#production#" not in tags
 
 
@@ -120,14 +121,16 @@ def test_release_skips_production_when_staging_fails(
     """Without the gates' evidence no version is registered (staging, the first stage, requires
     them, so none is left stranded), and neither stage starts (needs)."""
     head = git("rev-parse", "HEAD", cwd=churn_repo)
+    push = {"ref": "refs/heads/main", "after": head, "repository": {"default_branch": "main"}}
     release = Runner(churn_repo, github={
-        "sha": head, "event_name": "push", "run_id": "404", "api_url": github_emulator.url,
+        "sha": head, "event_name": "push", "event": push, "run_id": "404",
+        "api_url": github_emulator.url,
         "token": github_emulator.token, "repository": github_emulator.repository},
         input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
                                    "python-version": "", "cache": "true"}})
     jobs = release.run_workflow(WORKFLOWS / "ml-release.yml",
                                 {"model": "churn", "artifact": "models/candidate.skops",
-                                 "gates": False})
+                                 "gates": "false"})
     assert jobs["register"].outcome == "failure", explain(release)
     assert "staging (the first stage) requires data, model" in explain(release)
     assert jobs["staging"].outcome == "skipped"
@@ -286,3 +289,41 @@ def test_pr_gate_reports_a_failed_training(churn_repo: Path, github_emulator,
     assert run["conclusion"] == "failure"
     assert "exited with 4" in run["output"]["summary"] + json.dumps(
         github_emulator.annotations(run["id"]))
+
+
+@pytest.mark.slow
+def test_release_trains_then_registers_the_uncommitted_model(
+        churn_repo: Path, github_emulator, setup_from_checkout) -> None:
+    """pipeline.release trains: the train job exports, the register job (a fresh machine)
+    receives, gates and registers the model as a commit of HEAD plus the artifact."""
+    import re
+    import sys
+
+    head = trained_in_ci(churn_repo, f"[{sys.executable}, train.py]")
+    config = churn_repo / "mlgate.yaml"
+    config.write_text(re.sub(r"release: \[.*\]", "release: [train, data, model]",
+                             config.read_text()))
+    git("commit", "--quiet", "-am", "release trains", cwd=churn_repo)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=churn_repo)
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    github_emulator.add_run(707, head_sha=head)
+    push = {"ref": "refs/heads/main", "after": head, "repository": {"default_branch": "main"}}
+    release = Runner(churn_repo, github={
+        "sha": head, "event_name": "push", "event": push, "run_id": "707",
+        "api_url": github_emulator.url,
+        "token": github_emulator.token, "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": "", "cache": "true"}},
+        fresh_jobs=True)
+    jobs = release.run_workflow(WORKFLOWS / "ml-release.yml")
+    log = explain(release)
+    assert jobs["train"].outcome == "success", log
+    assert jobs["register"].outcome == "success", log
+    assert jobs["register"].outputs["tag"] == "churn@v0.1.0"
+    origin = churn_repo.parent / "origin.git"
+    git("fetch", "--quiet", "origin", "+refs/tags/*:refs/tags/*", cwd=churn_repo)
+    tagged = git("rev-parse", "churn@v0.1.0^{commit}", cwd=churn_repo)
+    assert git("rev-parse", f"{tagged}^", cwd=churn_repo) == head
+    assert git("ls-tree", "--name-only", tagged, "models/", cwd=churn_repo).split() == [
+        "models/candidate.skops", "models/champion.skops"]
+    assert "refs/tags/churn@v0.1.0" in git("ls-remote", "--tags", str(origin), cwd=churn_repo)

@@ -163,7 +163,8 @@ def test_reusable_workflows_call_our_actions_at_the_running_commit(name: str) ->
 
 def test_release_concurrency_never_cancels() -> None:
     release = load(ROOT / ".github" / "workflows" / "ml-release.yml")
-    assert release["concurrency"] == {"group": "mlgate-release-${{ inputs.model }}",
+    assert release["concurrency"] == {"group": "mlgate-release-${{ inputs.model || "
+                                      "github.repository }}",
                                       "cancel-in-progress": False}
     production = release["jobs"]["production"]
     assert production["environment"]["name"] == "${{ inputs.production-environment }}"

@@ -171,7 +171,8 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
                            value=version, details={"attempts": attempts,
                                                    "gates": sorted(gates),
                                                    "ignored": req.ignored}))
-    result.data["outputs"] = {"version": version, "tag": tag.name, "commit": commit}
+    result.data["outputs"] = {"name": req.name, "version": version, "tag": tag.name,
+                              "commit": commit}
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
 
