@@ -160,13 +160,14 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
                                   policy.path, key, keyless_attestation(policy, repo))
     tag = plan.tags[0]
     version = tag.name.rsplit("@", 1)[1]
+    pushed = push_state(req.push, lc.remote)
     result = GateResult(gate="register", summary=f"{tag.name} at {commit[:12]}")
-    result.add(CheckResult("registered", Status.PASS,
-                           f"{tag.name} → {rel} {digest}" + (" (pushed)" if req.push else ""),
+    result.add(CheckResult("registered", Status.PASS, f"{tag.name} → {rel} {digest} ({pushed})",
                            value=version, details={"attempts": attempts,
                                                    "gates": sorted(gates),
                                                    "ignored": req.ignored}))
     result.data["outputs"] = {"version": version, "tag": tag.name, "commit": commit}
+    result.data["wrote"] = [f"tag {tag.name} on {commit[:12]}, {pushed}"]
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
 
@@ -383,11 +384,19 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
     if not plan.tags:
         return result
     tag = plan.tags[0].name
+    pushed = push_state(req.push, lc.remote)
     result.summary = f"{req.name} {req.version} → {req.stage} ({tag})"
-    result.add(CheckResult("assigned", Status.PASS, f"{tag}" + (" (pushed)" if req.push else ""),
+    result.add(CheckResult("assigned", Status.PASS, f"{tag} ({pushed})",
                            value=tag, details={"attempts": attempts}))
     result.data["outputs"] = {"version": req.version, "stage": req.stage, "tag": tag}
+    result.data["wrote"] = [f"tag {tag} ({req.name} {req.version} in {req.stage}), {pushed}"]
     return result
+
+
+def push_state(push: bool, remote: str) -> str:
+    """Whether a write left this machine: a tag only here is invisible to CI, GTO and
+    everyone else, so the terminal says which it is."""
+    return f"pushed to {remote}" if push else "local only, not pushed"
 
 
 def next_event_time(ledger: Ledger, name: str, now: int) -> int:
@@ -475,10 +484,14 @@ def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str |
     unassign, assign = plan.tags[0].name, plan.tags[1].name
     result = plan.result or GateResult(gate="rollback")
     target_version = str(result.data.get("outputs", {}).get("version", ""))
+    pushed = push_state(push, lc.remote)
     result.summary = f"{name} {stage}: {unassign}, {assign}"
-    result.add(CheckResult("rolled back", Status.PASS, f"{unassign} then {assign}: {reason}",
+    result.add(CheckResult("rolled back", Status.PASS,
+                           f"{unassign} then {assign}: {reason} ({pushed})",
                            value=assign, details={"attempts": attempts}))
     result.data["outputs"] = {"version": target_version, "stage": stage, "tag": assign}
+    result.data["wrote"] = [f"tags {unassign} and {assign} ({name} {target_version} back in "
+                            f"{stage}), {pushed}"]
     return result
 
 
