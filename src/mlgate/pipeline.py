@@ -176,7 +176,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _run(args: argparse.Namespace) -> list[GateResult]:
     config = load_config(args.config)
-    results = run_pipeline(config, args.stage)
+    results = run_pipeline(config, args.stage, {"quiet": bool(args.quiet)})
     if not args.quiet:
         where = config.results_dir / args.stage
         print(f"reports: {log_text(where)}/report.md, report.json, report.xml")

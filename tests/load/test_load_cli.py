@@ -184,3 +184,38 @@ def test_missing_model_for_serve_target_is_exit_2_naming_it(tmp_path: Path) -> N
     assert res.code == 2
     assert res.error_line == (f"mlgate: error: {model}: mlgate serve failed: model file not "
                               "found (nor a ledger version NAME@vX.Y.Z or NAME#STAGE)")
+
+
+def _progress_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("load 20 req/s")]
+
+
+def test_quiet_silences_load_progress_in_every_position(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    url = stub_server()
+    load = ["load-test", "--url", url, "--rate", "20", "--duration", "1s"]
+    loud = run_mlgate(load)
+    assert loud.code == 0 and _progress_lines(loud.stderr)  # CI-log progress, on stderr
+    for argv in ([*load, "--quiet"], ["--quiet", *load]):
+        quiet = run_mlgate(argv)
+        assert quiet.code == 0, quiet.stderr
+        assert (quiet.stdout, quiet.stderr) == ("", ""), argv
+
+
+def test_run_quiet_silences_the_load_stage_but_not_its_verdict(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    url = stub_server("--delay", "0.03")
+    (tmp_path / "mlgate.yaml").write_text(
+        "version: 1\nproject: x\npipeline:\n  pr: [load]\n"
+        f"load:\n  target: {{url: '{url}'}}\n  rate: 20\n  duration: 1s\n"
+        "  slo: ['p95<1ms']\n")
+    loud = run_mlgate(["run"], cwd=tmp_path)
+    assert loud.code == 1 and _progress_lines(loud.stderr)
+    quiet = run_mlgate(["run", "--quiet"], cwd=tmp_path)
+    assert quiet.code == 1  # the verdict is the exit code; --quiet prints only errors
+    assert (quiet.stdout, quiet.stderr) == ("", "")
+    assert json.loads((tmp_path / ".mlgate/results/pr/load.json").read_text())["status"] == "fail"
+    bad = run_mlgate(["--quiet", "run", "--config", "missing.yaml"], cwd=tmp_path)
+    assert bad.code == 2 and bad.error_line.startswith("mlgate: error: ")  # errors still print
