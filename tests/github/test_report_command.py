@@ -215,6 +215,32 @@ def test_github_down(tmp_path: Path, github_emulator: GitHubEmulator, pr_event: 
     assert "POST /repos/octo-org/churn/check-runs" in out.error_line
 
 
+@pytest.mark.parametrize("url", ["not a url", "ftp://x", "http://", "https://:443",
+                                 "http://api.example:port", "http://[1:2/"])
+def test_malformed_github_api_url_is_bad_input(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int, url: str
+) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_API_URL": url})
+    assert out.code == 2, out.stderr  # was 3: an internal error from inside requests
+    assert out.error_line == (f"mlgate: error: GITHUB_API_URL: expected an http(s) URL with a "
+                              f"host, like https://api.github.com, got {url!r}")
+    assert github_emulator.requests() == []  # refused before any call
+
+
+def test_github_api_url_with_credentials_is_refused_without_echoing_them(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    url = github_emulator.url.replace("http://", "http://x-access-token:hunter2secret@")
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_API_URL": url})
+    assert out.code == 2
+    assert out.error_line.startswith("mlgate: error: GITHUB_API_URL: must not contain "
+                                     "credentials")
+    assert "hunter2secret" not in out.stdout + out.stderr
+    assert github_emulator.requests() == []
+
+
 def test_github_500s_exhaust_retries(tmp_path: Path, github_emulator: GitHubEmulator,
                                      pr_event: int) -> None:
     github_emulator.inject("POST", "/repos/*/check-runs", 503, times=10)

@@ -92,7 +92,7 @@ class GitHubClient:
         if not token:
             raise InputError("no GitHub token; set GITHUB_TOKEN", "GITHUB_TOKEN")
         self._token = token
-        self.api_url = api_url.rstrip("/") or DEFAULT_API_URL
+        self.api_url = check_api_url(api_url or DEFAULT_API_URL).rstrip("/")
         self.repository = repository
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
@@ -335,6 +335,29 @@ class GitHubClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def check_api_url(url: str, source: str = "GITHUB_API_URL") -> str:
+    """``url`` when it can be GitHub's REST API: http(s), with a host, nothing requests would
+    refuse. Checked before any call, so a typo is bad input (exit 2) naming the variable, not an
+    internal error from deep inside ``requests``."""
+    wanted = f"expected an http(s) URL with a host, like {DEFAULT_API_URL}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check (``host:abc`` raises)
+    except ValueError:
+        raise InputError(f"{wanted}, got {url!r}", source) from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: whatever sits before the @ is likely a secret.
+        raise InputError("must not contain credentials (user:password@); the token goes in "
+                         "GITHUB_TOKEN", source)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{wanted}, got {url!r}", source)
+    try:
+        requests.Request("GET", url + "/").prepare()
+    except (requests.RequestException, ValueError):
+        raise InputError(f"{wanted}, got {url!r}", source) from None
+    return url
 
 
 def _json(response: requests.Response) -> Any:
