@@ -88,6 +88,7 @@ def test_full_promotion_flow_and_gto_agrees(repo: Path, evidence: list[Path]) ->
     refused = ml(repo, "promote", "churn", "--version", version, "--to", "production")
     assert refused.code == 1
     assert "minimum approvals" in refused.stdout and "needs 1 approval" in refused.stdout
+    assert "(read from local approvals (--approved-by/--denied-by))" in refused.stdout
     assert "churn#production#2" not in tags(repo)
 
     out = ml(repo, "promote", "churn", "--version", version, "--to", "production",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
 from mlgate.default_branch import read_file
@@ -38,6 +38,9 @@ from mlgate.ledger.state import Index, load_index
 from mlgate.ledger.tags import SemVer, stage_tag, version_tag
 from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
 from mlgate.result import CheckResult, GateResult, Status
+
+if TYPE_CHECKING:
+    from mlgate.ledger.sources import Gathered
 
 LEDGER_GATES = frozenset({"register", "promote", "rollback", "pipeline", "ledger", "verify",
                           "status", "history", "github"})
@@ -290,13 +293,14 @@ class PromoteRequest:
     name: str
     version: str
     stage: str
-    approvals: Callable[[Ledger], list[Approval]]
+    approvals: Callable[[Ledger], Gathered]
     push: bool
     actor: str
 
 
 def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy,
-                    approvals: list[Approval], actor: str, now: datetime) -> PromotionFacts:
+                    approvals: list[Approval], actor: str, now: datetime,
+                    consulted: str = "") -> PromotionFacts:
     """The facts the rules judge, from valid entries only."""
     entry = ledger.version(name, version)
     previous = None
@@ -315,6 +319,7 @@ def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy
         version_valid=None if entry.valid else entry.reason,
         eligible_since=previous.time if previous else entry.time,
         subject=promotion_subject(name, version, policy.name),
+        consulted=consulted,
     )
 
 
@@ -326,7 +331,8 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
         raise InputError("no ledger policy on the default branch", lc.where)
     with Ledger(repo, remote=lc.remote, config_path=policy.path) as first:
         usable_version(first, req.name, req.version)
-        approvals = req.approvals(first)
+        gathered = req.approvals(first)
+        approvals = gathered.approvals
 
     def build(ledger: Ledger) -> Plan:
         usable_version(ledger, req.name, req.version)
@@ -335,7 +341,8 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
             raise InputError(f"{req.name} {req.version} is already in {req.stage}"
                              + (f" ({view.entry.tag})" if view.entry else ""), "--to")
         now = datetime.now(UTC)
-        facts = promotion_facts(ledger, req.name, req.version, rules, approvals, req.actor, now)
+        facts = promotion_facts(ledger, req.name, req.version, rules, approvals, req.actor, now,
+                                gathered.consulted)
         checks = evaluate(rules, facts)
         gate = GateResult(gate="promote", checks=checks)
         if not gate.passed:
