@@ -194,11 +194,14 @@ class GitHubClient:
         json: Any = None,
         what: str = "",
         timeout: float | tuple[float, float] | None = None,
+        permission: str | None = None,
     ) -> requests.Response:
         """Send one API call with retries; return the response or raise :class:`GitHubError`.
 
         ``what`` names the object for a 404 (``pull request #12``) so the error says what is
-        missing rather than only which URL.
+        missing rather than only which URL. ``permission`` is the ``permissions:`` entry the
+        feature this call serves needs, named on a 403 instead of the one the endpoint alone
+        needs (reading the comments before writing one: ``pull-requests: write``).
         """
         method = method.upper()
         url = self._url(path)
@@ -247,7 +250,8 @@ class GitHubClient:
             wait = self._rate_limit_wait(response)
             if wait is not None:
                 if wait > self.max_rate_limit_wait_s or waited_for_limit >= self.max_attempts:
-                    raise self._error(method, shown, response, what, rate_limit_wait=wait)
+                    raise self._error(method, shown, response, what, permission,
+                                      rate_limit_wait=wait)
                 log.info("rate limited on %s %s; waiting %.1fs", method, shown, wait)
                 waited_for_limit += 1
                 attempt -= 1  # a rate-limit wait is not a failed attempt
@@ -256,7 +260,7 @@ class GitHubClient:
             if response.status_code in RETRY_STATUSES and attempt < self.max_attempts:
                 self._backoff(attempt)
                 continue
-            raise self._error(method, shown, response, what)
+            raise self._error(method, shown, response, what, permission)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -303,6 +307,7 @@ class GitHubClient:
         path: str,
         response: requests.Response,
         what: str,
+        permission: str | None = None,
         rate_limit_wait: float | None = None,
     ) -> GitHubError:
         status = response.status_code
@@ -316,7 +321,7 @@ class GitHubClient:
         elif status == 401:
             hint = "the token in GITHUB_TOKEN is invalid or expired"
         elif status == 403 and NOT_ACCESSIBLE.lower() in message.lower():
-            permission = required_permission(method, path)
+            permission = permission or required_permission(method, path)
             if not permission:
                 hint = "the token lacks a permission for this endpoint"
             elif permission.startswith("administration"):
