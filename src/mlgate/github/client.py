@@ -339,7 +339,39 @@ class GitHubClient:
         return GitHubError(method, path, status, message, hint)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return scrub(text, self._token)
+
+
+#: A token at least this long is removed wherever it appears. Every GitHub token is longer
+#: (``ghs_``/``ghp_`` 40 characters, ``github_pat_`` 93).
+SCRUB_ANYWHERE = 16
+_WORD = "A-Za-z0-9_"
+# What may stand right before a short token that counts as the token: no word character, or
+# a word character that ends an escape (``%3A`` in a URL-encoded value; ``\n``, ``\0``,
+# ``\x41`` or ``\u2028`` in a repr), since the escape, not the token, owns it.
+_TOKEN_START = (rf"(?:(?<![{_WORD}])|(?<=%[0-9A-Fa-f]{{2}})|(?<=\\[A-Za-z0-9])"
+                r"|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8}))")
+_TOKEN_END = rf"(?![{_WORD}])"
+
+
+def scrub(text: str, token: str) -> str:
+    """``text`` with every occurrence of the secret ``token`` replaced by ``***``.
+
+    A long token (:data:`SCRUB_ANYWHERE`) goes wherever it is, even glued to letters: chance
+    does not put sixteen characters of a secret inside a word, and a glued occurrence is still
+    the secret (``%3A`` before it in an encoded URL, ``\\n`` before it in a repr). Removing a
+    short token (a test's, a misconfigured one) everywhere would cut ``abc`` out of
+    ``abcdef`` and garble the message, so it goes wherever it stands as a token of its own:
+    in a URL, a header, JSON, after ``token `` or ``Bearer ``, between punctuation, after an
+    escape; never from inside a longer word, where it is not the token.
+    """
+    if not token:
+        return text
+    if len(token) >= SCRUB_ANYWHERE:
+        return text.replace(token, "***")
+    start = _TOKEN_START if re.match(f"[{_WORD}]", token[0]) else ""
+    end = _TOKEN_END if re.match(f"[{_WORD}]", token[-1]) else ""
+    return re.sub(start + re.escape(token) + end, "***", text)
 
 
 def check_api_url(url: str, source: str = "GITHUB_API_URL") -> str:
