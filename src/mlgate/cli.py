@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 pass, 1 a gate failed, 2 bad input/config/usage, 3 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    # Also before the command (`mlgate --quiet run`). Its own dest: a subcommand's defaults
+    # would overwrite a shared one.
+    parser.add_argument("--quiet", dest="quiet_all", action="store_true",
+                        help="print only errors (the same as COMMAND --quiet)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)
@@ -78,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.quiet_all:
+            args.quiet = True
         if not getattr(args, "handler", None):
             parser.print_help()
             return EXIT_INPUT

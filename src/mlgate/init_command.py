@@ -173,6 +173,7 @@ def run_init(args: argparse.Namespace) -> GateResult:
     for rel in files:
         result.add(CheckResult(name=rel, status=Status.PASS, message="written"))
     result.data["outputs"] = {"files": " ".join(files)}
+    result.data["wrote"] = list(files)
     return result
 
 
@@ -292,13 +293,27 @@ def current_branch(root: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so a file is never half written."""
+    """Write through a temporary file and a rename, so a file is never half written.
+
+    ``mkstemp`` creates its file 0600 (it is meant for secrets); these are files the user
+    commits and others read, so they get the mode an editor would give a new file:
+    ``0666`` less the umask (0644 under the usual 022), whether new or overwritten.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process umask. POSIX can only read it by setting it, so it is set and put back at
+    once (init runs single-threaded; nothing else creates files meanwhile)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -202,7 +202,7 @@ def _run(args: argparse.Namespace) -> list[GateResult]:
         return [plan(config, args.stage, args.enable, args.disable)]
     if args.enable or args.disable:
         raise InputError("--enable and --disable go with --plan", "--enable")
-    results = run_pipeline(config, args.stage)
+    results = run_pipeline(config, args.stage, {"quiet": bool(args.quiet)})
     if not args.quiet:
         where = config.results_dir / args.stage
         print(f"reports: {log_text(where)}/report.md, report.json, report.xml")

@@ -122,6 +122,7 @@ class GateResult:
 
     ``data`` carries machine-readable payload that is not a check (the version a ``register``
     created, the latency histogram of a load test); it is copied into the JSON report as is.
+    ``data["wrote"]`` lists what a command wrote (files, tags), one line each for the terminal.
     ``inputs`` maps a role (``model``, ``data``, ``suite:churn.json``, ``config``, ...) to the
     sha256 of what the gate read (see :mod:`mlgate.provenance`), and ``meta`` says which mlgate,
     commit and time produced the result: without them a passing report of one model could be

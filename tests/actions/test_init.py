@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +89,45 @@ def test_init_force_overwrites(fresh_repo: Path) -> None:
     result = run_mlgate(["init", "--dir", fresh_repo, "--force", "--model", "fraud"])
     assert result.code == 0, result.stderr
     assert load_config(fresh_repo / "mlgate.yaml").project == "fraud"
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], None]]:
+    """Set the process umask for a test, and put the old one back afterwards."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_init_files_get_the_mode_the_umask_gives(
+    fresh_repo: Path, umask: Callable[[int], None], mask: int, mode: int
+) -> None:
+    umask(mask)
+    assert run_mlgate(["init", "--dir", fresh_repo]).code == 0
+    for rel in WRITTEN:
+        assert stat.S_IMODE((fresh_repo / rel).stat().st_mode) == mode, rel
+
+
+def test_init_force_gives_an_overwritten_file_the_umask_mode(
+    fresh_repo: Path, umask: Callable[[int], None]
+) -> None:
+    umask(0o022)
+    config = fresh_repo / "mlgate.yaml"
+    config.write_text("version: 1\nproject: mine\n")
+    config.chmod(0o600)
+    assert run_mlgate(["init", "--dir", fresh_repo, "--force"]).code == 0
+    assert stat.S_IMODE(config.stat().st_mode) == 0o644
+
+
+def test_init_prints_every_file_it_wrote(fresh_repo: Path, tmp_path: Path) -> None:
+    result = run_mlgate(["init", "--dir", fresh_repo], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert [ln for ln in result.stdout.splitlines() if ln.strip().startswith("wrote ")] == [
+        f"  wrote {rel}" for rel in WRITTEN]  # relative to --dir, not to the working directory
+    quiet = run_mlgate(["init", "--dir", fresh_repo, "--force", "--quiet"])
+    assert quiet.code == 0 and quiet.stdout == ""
 
 
 @pytest.mark.parametrize(("args", "names"), [

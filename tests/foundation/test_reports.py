@@ -104,6 +104,17 @@ def test_terminal_shows_informational_results_as_tables_only() -> None:
     assert "churn     v0.1.0" in text
 
 
+def test_terminal_lists_what_a_command_wrote_as_text() -> None:
+    wrote = GateResult("init", [CheckResult("mlgate.yaml", Status.PASS, "written")],
+                       data={"wrote": ["mlgate.yaml", "::add-mask::x\nnext"]})
+    lines = render_terminal([wrote]).splitlines()
+    assert lines[1] == "  wrote mlgate.yaml"
+    assert lines[2].startswith("  wrote :\u200b:add-mask") and len(lines) == 3
+    # A report read back from JSON may hold anything there: only a list is listed.
+    odd = GateResult("init", [CheckResult("x", Status.PASS)], data={"wrote": "abc"})
+    assert render_terminal([odd]) == "init: PASS (1 checks, 0 failed)"
+
+
 def test_junit_parses_and_counts() -> None:
     root = ET.fromstring(render_junit(sample_results()))
     suites = root.findall("testsuite")

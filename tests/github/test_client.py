@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
 from mlgate.errors import InputError
-from mlgate.github.client import GitHubClient, GitHubError
+from mlgate.github.client import GitHubClient, GitHubError, scrub
 from mlgate.github.permissions import required_permission
+from mlgate.report import write_json
+from mlgate.result import CheckResult, GateResult, Status
+from tests.support.cli import run_mlgate
 from tests.support.github_emulator import GitHubEmulator
 
 
@@ -205,6 +209,52 @@ def test_token_never_in_errors_or_logs(
     assert github_emulator.token not in everything
     assert "ghs_other_secret" not in everything
     assert "GET /repos/octo-org/churn/pulls/2 -> 500" in caplog.text
+
+
+@pytest.mark.parametrize(("text", "scrubbed"), [
+    # a short token inside a longer word is not the token: the word stays whole
+    ("abcdef cabc xabcx abc_d abcabc", "abcdef cabc xabcx abc_d abcabc"),
+    # every place the token itself stands is removed
+    ("token abc", "token ***"),
+    ("Authorization: Bearer abc\r\n", "Authorization: Bearer ***\r\n"),
+    ("https://x-access-token:abc@github.com/o/r.git?access_token=abc&x=1",
+     "https://x-access-token:***@github.com/o/r.git?access_token=***&x=1"),
+    ('{"token": "abc", "t":abc}', '{"token": "***", "t":***}'),
+    ("(abc), [abc]; abc. abc", "(***), [***]; ***. ***"),
+    # glued to an escape's letters, it is still the token
+    ("x-access-token%3Aabc%40github.com", "x-access-token%3A***%40github.com"),
+    ("'line\\nabc\\x41abc\\u2028abc'", "'line\\n***\\x41***\\u2028***'"),
+])
+def test_short_token_scrubbed_only_where_it_is_the_token(text: str, scrubbed: str) -> None:
+    assert scrub(text, "abc") == scrubbed
+
+
+def test_long_token_scrubbed_everywhere_even_glued() -> None:
+    token = "ghs_" + "Ab1" * 12  # as long as a real installation token
+    text = f"x{token}y %3A{token} \\n{token}:{token.upper()}"
+    assert scrub(text, token) == f"x***y %3A*** \\n***:{token.upper()}"
+
+
+def test_token_scrubbed_from_github_messages_end_to_end(
+    tmp_path: Path, github_emulator: GitHubEmulator
+) -> None:
+    short = github_emulator.add_token("abc", pull_requests="read")
+    github_emulator.inject("GET", "/repos/*/pulls/3", 404, message=(
+        "abcdef cabc: token abc, Authorization: Bearer abc, "
+        "https://x-access-token:abc@github.com/o/r.git?access_token=abc, {\"token\": \"abc\"}"))
+    report = tmp_path / "r.json"
+    write_json(report, [GateResult("model", [CheckResult("auc", Status.PASS)])], "gate-model")
+    argv = ["report", "--results", str(report), "--pr-comment", "--pr", "3"]
+    out = run_mlgate(argv, env={"GITHUB_TOKEN": short})
+    assert out.code == 2
+    assert ("'abcdef cabc: token ***, Authorization: Bearer ***, https://x-access-token:***@"
+            "github.com/o/r.git?access_token=***, {\"token\": \"***\"}'") in out.error_line
+    long_token = github_emulator.token
+    github_emulator.inject("GET", "/repos/*/pulls/3", 404, times=1,
+                           message=f"token{long_token}, %3A{long_token}")
+    out = run_mlgate(argv)
+    assert out.code == 2 and "'token***, %3A***'" in out.error_line
+    assert long_token not in out.stdout + out.stderr
 
 
 def test_paginate_follows_link_headers(github_emulator: GitHubEmulator) -> None:

@@ -197,6 +197,45 @@ def test_missing_permission_names_permissions_entry(
     assert token not in out.stdout + out.stderr
 
 
+@pytest.mark.parametrize(("flags", "token", "call", "entry"), [
+    # The reads a feature makes before its write name the write: one edit fixes the step.
+    (["--pr-comment"], {"pull_requests": "none", "issues": "none"},
+     "GET /repos/octo-org/churn/pulls/12", "pull-requests: write"),
+    (["--pr-comment"], {"pull_requests": "read", "issues": "none"},
+     "POST /repos/octo-org/churn/issues/12/comments", "pull-requests: write"),
+    (["--deployment", "production"], {"deployments": "none"},
+     "GET /repos/octo-org/churn/deployments", "deployments: write"),
+    (["--deployment", "production"], {"deployments": "read"},
+     "POST /repos/octo-org/churn/deployments", "deployments: write"),
+    (["--commit-status"], {"statuses": "read"},
+     f"POST /repos/octo-org/churn/statuses/{HEAD}", "statuses: write"),
+    (["--check-run"], {"checks": "none"}, "POST /repos/octo-org/churn/check-runs",
+     "checks: write"),
+])
+def test_403_names_the_permission_the_feature_needs(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int, flags: list[str],
+    token: dict[str, str], call: str, entry: str
+) -> None:
+    restricted = github_emulator.restricted_token(**token)
+    out = run_mlgate(["report", "--results", results(tmp_path), *flags],
+                     env={"GITHUB_TOKEN": restricted})
+    assert out.code == 2, out.stdout + out.stderr
+    assert out.error_line.startswith(f"mlgate: error: GitHub API {call}: GitHub answered 403 ")
+    assert out.error_line.endswith(f"add `{entry}` to the workflow's `permissions:`")
+
+
+def test_pr_comment_on_an_updated_comment_names_write(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    assert run_mlgate(["report", "--results", results(tmp_path), "--pr-comment"]).code == 0
+    restricted = github_emulator.restricted_token(pull_requests="read", issues="none")
+    out = run_mlgate(["report", "--results", results(tmp_path, failing=1), "--pr-comment"],
+                     env={"GITHUB_TOKEN": restricted})
+    assert out.code == 2
+    assert "PATCH /repos/octo-org/churn/issues/comments/" in out.error_line
+    assert out.error_line.endswith("add `pull-requests: write` to the workflow's `permissions:`")
+
+
 def test_pr_that_no_longer_exists(tmp_path: Path, github_emulator: GitHubEmulator) -> None:
     out = run_mlgate(["report", "--results", results(tmp_path), "--pr-comment", "--pr", "404"])
     assert out.code == 2
@@ -213,6 +252,32 @@ def test_github_down(tmp_path: Path, github_emulator: GitHubEmulator, pr_event: 
     assert out.code == 2
     assert f"cannot reach GitHub at {closed} after 4 attempt(s)" in out.error_line
     assert "POST /repos/octo-org/churn/check-runs" in out.error_line
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://x", "http://", "https://:443",
+                                 "http://api.example:port", "http://[1:2/"])
+def test_malformed_github_api_url_is_bad_input(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int, url: str
+) -> None:
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_API_URL": url})
+    assert out.code == 2, out.stderr  # was 3: an internal error from inside requests
+    assert out.error_line == (f"mlgate: error: GITHUB_API_URL: expected an http(s) URL with a "
+                              f"host, like https://api.github.com, got {url!r}")
+    assert github_emulator.requests() == []  # refused before any call
+
+
+def test_github_api_url_with_credentials_is_refused_without_echoing_them(
+    tmp_path: Path, github_emulator: GitHubEmulator, pr_event: int
+) -> None:
+    url = github_emulator.url.replace("http://", "http://x-access-token:hunter2secret@")
+    out = run_mlgate(["report", "--results", results(tmp_path), "--check-run"],
+                     env={"GITHUB_API_URL": url})
+    assert out.code == 2
+    assert out.error_line.startswith("mlgate: error: GITHUB_API_URL: must not contain "
+                                     "credentials")
+    assert "hunter2secret" not in out.stdout + out.stderr
+    assert github_emulator.requests() == []
 
 
 def test_github_500s_exhaust_retries(tmp_path: Path, github_emulator: GitHubEmulator,

@@ -57,12 +57,38 @@ def test_register_versions_bump_and_explicit(repo: Path, evidence: list[Path]) -
     assert "refs/tags/churn@v1.4.2" not in remote_refs(repo)  # --no-push stays local
 
 
+def wrote(out_text: str) -> list[str]:
+    """The lines where the CLI says what it wrote."""
+    return [ln.strip() for ln in out_text.splitlines() if ln.strip().startswith("wrote ")]
+
+
+def test_register_and_promote_print_the_tag_and_whether_it_was_pushed(
+        repo: Path, evidence: list[Path]) -> None:
+    head = git("rev-parse", "--short=12", "HEAD", cwd=repo)
+    out = ml(repo, "register", "--evidence", *map(str, evidence))
+    assert out.code == 0, out.stderr
+    assert wrote(out.stdout) == [f"wrote tag churn@v0.1.0 on {head}, pushed to origin"]
+    assert "refs/tags/churn@v0.1.0" in remote_refs(repo)  # it says so because it is so
+    out = ml(repo, "promote", "--version", "v0.1.0", "--to", "staging", "--no-push")
+    assert out.code == 0, out.stderr
+    assert wrote(out.stdout) == [
+        "wrote tag churn#staging#1 (churn v0.1.0 in staging), local only, not pushed"]
+    assert "refs/tags/churn#staging#1" not in remote_refs(repo)
+    out = ml(repo, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approved-by", "alice", "--quiet")
+    assert out.code == 0 and out.stdout == ""  # --quiet: nothing but errors
+    assert "refs/tags/churn#production#2" in remote_refs(repo)
+    out = ml(repo, "promote", "--version", "v0.1.0", "--to", "production")
+    assert out.code == 2 and wrote(out.stdout) == []  # already there: nothing written
+
+
 def test_full_promotion_flow_and_gto_agrees(repo: Path, evidence: list[Path]) -> None:
     version = register_and_stage(repo, evidence)
     # production needs one approval from alice or bob (examples/churn/mlgate.yaml)
     refused = ml(repo, "promote", "churn", "--version", version, "--to", "production")
     assert refused.code == 1
     assert "minimum approvals" in refused.stdout and "needs 1 approval" in refused.stdout
+    assert "(read from local approvals (--approved-by/--denied-by))" in refused.stdout
     assert "churn#production#2" not in tags(repo)
 
     out = ml(repo, "promote", "churn", "--version", version, "--to", "production",
@@ -187,6 +213,8 @@ def test_rollback_is_a_new_assignment(repo: Path, evidence: list[Path]) -> None:
     out = ml(repo, "rollback", "--stage", "production", "--reason", "p95 latency doubled",
              "--actor", "release-bot")
     assert out.code == 0, out.stderr
+    assert wrote(out.stdout) == [f"wrote tags churn#production!#5 and churn#production#6 "
+                                 f"(churn {v1} back in production), pushed to origin"]
     after = tags(repo)
     assert set(before) < set(after)  # nothing deleted, two tags added
     assert sorted(set(after) - set(before)) == ["churn#production!#5", "churn#production#6"]

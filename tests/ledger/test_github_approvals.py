@@ -57,6 +57,23 @@ def test_environment_rejection_refuses(staged: Path, github_emulator: GitHubEmul
     assert "churn#production#2" not in tags(staged)
 
 
+def test_refusal_names_the_environment_actually_read(staged: Path,
+                                                    github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "github")  # the policy reads environment `production`
+    github_emulator.add_run_approval(4242, "alice", "approved", "ship it", ["production"])
+    out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approvals", "github", "--run-id", "4242", "--environment", "staging",
+             env=github_emulator.env())
+    assert out.code == 1, out.stdout + out.stderr
+    [line] = [ln for ln in out.stdout.splitlines() if "minimum approvals" in ln]
+    assert line.endswith("production needs 1 approval(s) from distinct people and has 0 (read "
+                         "from GitHub environment reviews of workflow run 4242 (environment "
+                         "'staging'))")
+    out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approvals", "github", "--run-id", "4242", env=github_emulator.env())
+    assert out.code == 0, out.stdout + out.stderr  # the policy's environment: alice counts
+
+
 def test_comment_approvals_count_only_writers_after_staging(
         staged: Path, github_emulator: GitHubEmulator) -> None:
     take_approvals_from(staged, "comment")
@@ -84,8 +101,8 @@ def test_comment_deny_and_timeout(staged: Path, github_emulator: GitHubEmulator)
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", "--issue", "8", "--timeout", "0.3s", "--poll", "0.1",
              env=github_emulator.env())
-    assert out.code == 1 and "needs 1 approval(s) from distinct people and has 0" in (
-        out.stdout)  # timed out
+    assert out.code == 1 and "needs 1 approval(s) from distinct people and has 0 (read from " \
+        "/approve and /deny comments on #8 since " in out.stdout  # timed out
     github_emulator.add_comment(8, "alice", "/deny drift on tenure", created_at=_later(1))
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", "--issue", "8", "--timeout", "2s", "--poll", "0.1",

@@ -84,6 +84,7 @@ def test_verify_rechecks_policy_of_a_hand_made_promotion(repo: Path, evidence: l
     out = ml(repo, "verify", "churn#production#2")
     assert out.code == 1
     assert "FAIL  policy: minimum approvals" in out.stdout
+    assert "has 0 (read from the approvals recorded in churn#production#2)" in out.stdout
     assert "FAIL  evidence" in out.stdout and "no evidence for churn#production#2" in out.stdout
 
 

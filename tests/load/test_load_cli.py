@@ -184,3 +184,68 @@ def test_missing_model_for_serve_target_is_exit_2_naming_it(tmp_path: Path) -> N
     assert res.code == 2
     assert res.error_line == (f"mlgate: error: {model}: mlgate serve failed: model file not "
                               "found (nor a ledger version NAME@vX.Y.Z or NAME#STAGE)")
+
+
+def _progress_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("load 20 req/s")]
+
+
+def test_quiet_silences_load_progress_in_every_position(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    url = stub_server()
+    load = ["load-test", "--url", url, "--rate", "20", "--duration", "1s"]
+    loud = run_mlgate(load)
+    assert loud.code == 0 and _progress_lines(loud.stderr)  # CI-log progress, on stderr
+    for argv in ([*load, "--quiet"], ["--quiet", *load]):
+        quiet = run_mlgate(argv)
+        assert quiet.code == 0, quiet.stderr
+        assert (quiet.stdout, quiet.stderr) == ("", ""), argv
+
+
+def test_run_quiet_silences_the_load_stage_but_not_its_verdict(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    url = stub_server("--delay", "0.03")
+    (tmp_path / "mlgate.yaml").write_text(
+        "version: 1\nproject: x\npipeline:\n  pr: [load]\n"
+        f"load:\n  target: {{url: '{url}'}}\n  rate: 20\n  duration: 1s\n"
+        "  slo: ['p95<1ms']\n")
+    loud = run_mlgate(["run"], cwd=tmp_path)
+    assert loud.code == 1 and _progress_lines(loud.stderr)
+    quiet = run_mlgate(["run", "--quiet"], cwd=tmp_path)
+    assert quiet.code == 1  # the verdict is the exit code; --quiet prints only errors
+    assert (quiet.stdout, quiet.stderr) == ("", "")
+    assert json.loads((tmp_path / ".mlgate/results/pr/load.json").read_text())["status"] == "fail"
+    bad = run_mlgate(["--quiet", "run", "--config", "missing.yaml"], cwd=tmp_path)
+    assert bad.code == 2 and bad.error_line.startswith("mlgate: error: ")  # errors still print
+
+
+def test_a_generator_that_cannot_keep_up_warns_without_failing(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    # One thread against a server that takes 50ms cannot send 40 req/s: sends fall behind.
+    url = stub_server("--delay", "0.05")
+    report = tmp_path / "load.json"
+    res = run_mlgate(["load-test", "--url", url, "--rate", "40", "--duration", "1s",
+                      "--concurrency", "1", "--slo", "error_rate<1%", "--json", report])
+    assert res.code == 0, res.stdout + res.stderr  # a warning, not a failed gate
+    assert "load: WARN (2 checks, 0 failed)" in res.stdout
+    [line] = [ln for ln in res.stdout.splitlines() if "generator kept up" in ln]
+    assert line.startswith("  WARN  generator kept up value=") and "could not keep up" in line
+    gate = json.loads(report.read_text())["gates"][0]
+    check = gate["checks"][-1]
+    assert (gate["status"], check["name"], check["status"]) == ("warn", "generator kept up",
+                                                                 "warn")
+    assert check["value"] > check["threshold"] == 50.0  # two 25ms send intervals
+    assert check["value"] == round(gate["data"]["load"]["send_lag_ms"]["p99"], 3)
+
+
+def test_a_generator_on_schedule_adds_no_warning(
+    stub_server: Callable[..., str], tmp_path: Path
+) -> None:
+    url = stub_server()
+    res = run_mlgate(["load-test", "--url", url, "--rate", "20", "--duration", "1s",
+                      "--slo", "error_rate<1%"])
+    assert res.code == 0 and "load: PASS (1 checks, 0 failed)" in res.stdout
+    assert "keep up" not in res.stdout

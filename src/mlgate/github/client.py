@@ -92,7 +92,7 @@ class GitHubClient:
         if not token:
             raise InputError("no GitHub token; set GITHUB_TOKEN", "GITHUB_TOKEN")
         self._token = token
-        self.api_url = api_url.rstrip("/") or DEFAULT_API_URL
+        self.api_url = check_api_url(api_url or DEFAULT_API_URL).rstrip("/")
         self.repository = repository
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
@@ -194,11 +194,14 @@ class GitHubClient:
         json: Any = None,
         what: str = "",
         timeout: float | tuple[float, float] | None = None,
+        permission: str | None = None,
     ) -> requests.Response:
         """Send one API call with retries; return the response or raise :class:`GitHubError`.
 
         ``what`` names the object for a 404 (``pull request #12``) so the error says what is
-        missing rather than only which URL.
+        missing rather than only which URL. ``permission`` is the ``permissions:`` entry the
+        feature this call serves needs, named on a 403 instead of the one the endpoint alone
+        needs (reading the comments before writing one: ``pull-requests: write``).
         """
         method = method.upper()
         url = self._url(path)
@@ -247,7 +250,8 @@ class GitHubClient:
             wait = self._rate_limit_wait(response)
             if wait is not None:
                 if wait > self.max_rate_limit_wait_s or waited_for_limit >= self.max_attempts:
-                    raise self._error(method, shown, response, what, rate_limit_wait=wait)
+                    raise self._error(method, shown, response, what, permission,
+                                      rate_limit_wait=wait)
                 log.info("rate limited on %s %s; waiting %.1fs", method, shown, wait)
                 waited_for_limit += 1
                 attempt -= 1  # a rate-limit wait is not a failed attempt
@@ -256,7 +260,7 @@ class GitHubClient:
             if response.status_code in RETRY_STATUSES and attempt < self.max_attempts:
                 self._backoff(attempt)
                 continue
-            raise self._error(method, shown, response, what)
+            raise self._error(method, shown, response, what, permission)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -303,6 +307,7 @@ class GitHubClient:
         path: str,
         response: requests.Response,
         what: str,
+        permission: str | None = None,
         rate_limit_wait: float | None = None,
     ) -> GitHubError:
         status = response.status_code
@@ -316,7 +321,7 @@ class GitHubClient:
         elif status == 401:
             hint = "the token in GITHUB_TOKEN is invalid or expired"
         elif status == 403 and NOT_ACCESSIBLE.lower() in message.lower():
-            permission = required_permission(method, path)
+            permission = permission or required_permission(method, path)
             if not permission:
                 hint = "the token lacks a permission for this endpoint"
             elif permission.startswith("administration"):
@@ -334,7 +339,62 @@ class GitHubClient:
         return GitHubError(method, path, status, message, hint)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        return scrub(text, self._token)
+
+
+#: A token at least this long is removed wherever it appears. Every GitHub token is longer
+#: (``ghs_``/``ghp_`` 40 characters, ``github_pat_`` 93).
+SCRUB_ANYWHERE = 16
+_WORD = "A-Za-z0-9_"
+# What may stand right before a short token that counts as the token: no word character, or
+# a word character that ends an escape (``%3A`` in a URL-encoded value; ``\n``, ``\0``,
+# ``\x41`` or ``\u2028`` in a repr), since the escape, not the token, owns it.
+_TOKEN_START = (rf"(?:(?<![{_WORD}])|(?<=%[0-9A-Fa-f]{{2}})|(?<=\\[A-Za-z0-9])"
+                r"|(?<=\\x[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\U[0-9A-Fa-f]{8}))")
+_TOKEN_END = rf"(?![{_WORD}])"
+
+
+def scrub(text: str, token: str) -> str:
+    """``text`` with every occurrence of the secret ``token`` replaced by ``***``.
+
+    A long token (:data:`SCRUB_ANYWHERE`) goes wherever it is, even glued to letters: chance
+    does not put sixteen characters of a secret inside a word, and a glued occurrence is still
+    the secret (``%3A`` before it in an encoded URL, ``\\n`` before it in a repr). Removing a
+    short token (a test's, a misconfigured one) everywhere would cut ``abc`` out of
+    ``abcdef`` and garble the message, so it goes wherever it stands as a token of its own:
+    in a URL, a header, JSON, after ``token `` or ``Bearer ``, between punctuation, after an
+    escape; never from inside a longer word, where it is not the token.
+    """
+    if not token:
+        return text
+    if len(token) >= SCRUB_ANYWHERE:
+        return text.replace(token, "***")
+    start = _TOKEN_START if re.match(f"[{_WORD}]", token[0]) else ""
+    end = _TOKEN_END if re.match(f"[{_WORD}]", token[-1]) else ""
+    return re.sub(start + re.escape(token) + end, "***", text)
+
+
+def check_api_url(url: str, source: str = "GITHUB_API_URL") -> str:
+    """``url`` when it can be GitHub's REST API: http(s), with a host, nothing requests would
+    refuse. Checked before any call, so a typo is bad input (exit 2) naming the variable, not an
+    internal error from deep inside ``requests``."""
+    wanted = f"expected an http(s) URL with a host, like {DEFAULT_API_URL}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check (``host:abc`` raises)
+    except ValueError:
+        raise InputError(f"{wanted}, got {url!r}", source) from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: whatever sits before the @ is likely a secret.
+        raise InputError("must not contain credentials (user:password@); the token goes in "
+                         "GITHUB_TOKEN", source)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(f"{wanted}, got {url!r}", source)
+    try:
+        requests.Request("GET", url + "/").prepare()
+    except (requests.RequestException, ValueError):
+        raise InputError(f"{wanted}, got {url!r}", source) from None
+    return url
 
 
 def _json(response: requests.Response) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from mlgate.errors import InputError
 from mlgate.github.client import GitHubClient
+from mlgate.github.permissions import DEPLOYMENT
 from mlgate.report.text import plain_text
 
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
@@ -78,19 +79,23 @@ def set_status(
 
 
 def latest_deployment(
-    client: GitHubClient, environment: str, sha: str | None = None
+    client: GitHubClient, environment: str, sha: str | None = None,
+    permission: str | None = None,
 ) -> dict[str, Any] | None:
-    """The newest deployment to ``environment`` (of ``sha`` when given), or None."""
+    """The newest deployment to ``environment`` (of ``sha`` when given), or None.
+    ``permission``: what a 403 names when the read serves a write (see ``record``)."""
     params = {"environment": environment, "per_page": 1}
     if sha:
         params["sha"] = sha
-    items = client.get(client.repo_path("/deployments"), params=params)
+    items = client.get(client.repo_path("/deployments"), params=params, permission=permission)
     return items[0] if items else None
 
 
-def statuses(client: GitHubClient, deployment_id: int) -> list[dict[str, Any]]:
+def statuses(client: GitHubClient, deployment_id: int,
+             permission: str | None = None) -> list[dict[str, Any]]:
     """A deployment's statuses, newest first."""
-    return list(client.paginate(client.repo_path(f"/deployments/{int(deployment_id)}/statuses")))
+    return list(client.paginate(client.repo_path(f"/deployments/{int(deployment_id)}/statuses"),
+                                permission=permission))
 
 
 def record(
@@ -109,9 +114,9 @@ def record(
     in_progress), so ``in_progress`` then ``success`` from two steps land on one deployment.
     """
     check_environment(environment)
-    deployment = latest_deployment(client, environment, sha)
+    deployment = latest_deployment(client, environment, sha, permission=DEPLOYMENT)
     if deployment is not None:
-        history = statuses(client, int(deployment["id"]))
+        history = statuses(client, int(deployment["id"]), permission=DEPLOYMENT)
         if history and history[0].get("state") in FINAL:
             deployment = None
     if deployment is None:

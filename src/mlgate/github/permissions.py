@@ -2,7 +2,9 @@
 
 When GitHub answers 403 "Resource not accessible by integration", the token works but lacks a
 scope. The fix is always one line in the workflow's ``permissions:`` block, so the error names
-that line instead of leaving the user to search the REST docs.
+that line instead of leaving the user to search the REST docs. The line is derived from the
+method and path; a call made on the way to a write passes the feature's own entry
+(``permission=`` of :meth:`~mlgate.github.client.GitHubClient.request`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ _RULES: tuple[tuple[frozenset[str], str, str], ...] = (
     (frozenset({"GET"}), r"", "metadata: read"),
 )
 _REPO_PREFIX = re.compile(r"^/repos/[^/]+/[^/]+")
+
+# What a feature needs, for the reads it makes on the way to its write: a pull-request comment
+# first reads the pull request and its comments, a deployment status first reads the
+# deployments. A 403 on such a read names the write, so one edit of `permissions:` fixes the
+# step instead of `read` now and `write` on the next run.
+PR_COMMENT = "pull-requests: write"
+DEPLOYMENT = "deployments: write"
 
 
 def required_permission(method: str, path: str) -> str | None:

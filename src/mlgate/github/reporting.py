@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.github.client import GitHubClient
+from mlgate.github.permissions import PR_COMMENT
 from mlgate.report import render_markdown
 from mlgate.report.text import plain_text, shorten_bytes
 from mlgate.result import GateResult, Status
@@ -84,18 +85,21 @@ def upsert_comment(
     text = trim(f"{mark}\n{body}", MAX_COMMENT)
     path = client.repo_path(f"/issues/{int(issue_number)}/comments")
     what = f"pull request #{issue_number}"
+    needs = PR_COMMENT
     existing = next(
-        (c for c in client.paginate(path, what=what) if str(c.get("body", "")).startswith(mark)),
+        (c for c in client.paginate(path, what=what, permission=needs)
+         if str(c.get("body", "")).startswith(mark)),
         None,
     )
     if existing is None:
-        made = client.post(path, json={"body": text}, what=what)
+        made = client.post(path, json={"body": text}, what=what, permission=needs)
         return Published("comment", int(made["id"]), str(made.get("html_url", "")), "created")
     if existing.get("body") != text:
         client.patch(
             client.repo_path(f"/issues/comments/{int(existing['id'])}"),
             json={"body": text},
             what=f"comment {existing['id']} on {what}",
+            permission=needs,
         )
     return Published("comment", int(existing["id"]), str(existing.get("html_url", "")), "updated")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
 from mlgate.config import Config
@@ -39,6 +39,9 @@ from mlgate.ledger.state import Index, load_index
 from mlgate.ledger.tags import SemVer, stage_tag, version_tag
 from mlgate.ledger.validate import FUTURE_SLACK_S, Ledger, binding_problems
 from mlgate.result import CheckResult, GateResult, Status
+
+if TYPE_CHECKING:
+    from mlgate.ledger.sources import Gathered
 
 LEDGER_GATES = frozenset({"register", "promote", "rollback", "pipeline", "ledger", "verify",
                           "status", "history", "github"})
@@ -163,16 +166,17 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
                                   policy.path, key, keyless_attestation(policy, repo))
     tag = plan.tags[0]
     version = tag.name.rsplit("@", 1)[1]
+    pushed = push_state(req.push, lc.remote)
     where = (commit[:12] if commit == head
              else f"{commit[:12]} (HEAD {head[:12]} + trained {rel})")
     result = GateResult(gate="register", summary=f"{tag.name} at {where}")
-    result.add(CheckResult("registered", Status.PASS,
-                           f"{tag.name} → {rel} {digest}" + (" (pushed)" if req.push else ""),
+    result.add(CheckResult("registered", Status.PASS, f"{tag.name} → {rel} {digest} ({pushed})",
                            value=version, details={"attempts": attempts,
                                                    "gates": sorted(gates),
                                                    "ignored": req.ignored}))
     result.data["outputs"] = {"name": req.name, "version": version, "tag": tag.name,
                               "commit": commit}
+    result.data["wrote"] = [f"tag {tag.name} on {where}, {pushed}"]
     result.data["artifact"] = {"path": rel, "sha256": digest}
     return result
 
@@ -327,13 +331,14 @@ class PromoteRequest:
     name: str
     version: str
     stage: str
-    approvals: Callable[[Ledger], list[Approval]]
+    approvals: Callable[[Ledger], Gathered]
     push: bool
     actor: str
 
 
 def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy,
-                    approvals: list[Approval], actor: str, now: datetime) -> PromotionFacts:
+                    approvals: list[Approval], actor: str, now: datetime,
+                    consulted: str = "") -> PromotionFacts:
     """The facts the rules judge, from valid entries only."""
     entry = ledger.version(name, version)
     previous = None
@@ -352,6 +357,7 @@ def promotion_facts(ledger: Ledger, name: str, version: str, policy: StagePolicy
         version_valid=None if entry.valid else entry.reason,
         eligible_since=previous.time if previous else entry.time,
         subject=promotion_subject(name, version, policy.name),
+        consulted=consulted,
     )
 
 
@@ -363,7 +369,8 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
         raise InputError("no ledger policy on the default branch", lc.where)
     with Ledger(repo, remote=lc.remote, config_path=policy.path) as first:
         usable_version(first, req.name, req.version)
-        approvals = req.approvals(first)
+        gathered = req.approvals(first)
+        approvals = gathered.approvals
 
     def build(ledger: Ledger) -> Plan:
         usable_version(ledger, req.name, req.version)
@@ -372,7 +379,8 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
             raise InputError(f"{req.name} {req.version} is already in {req.stage}"
                              + (f" ({view.entry.tag})" if view.entry else ""), "--to")
         now = datetime.now(UTC)
-        facts = promotion_facts(ledger, req.name, req.version, rules, approvals, req.actor, now)
+        facts = promotion_facts(ledger, req.name, req.version, rules, approvals, req.actor, now,
+                                gathered.consulted)
         checks = evaluate(rules, facts)
         gate = GateResult(gate="promote", checks=checks)
         if not gate.passed:
@@ -421,11 +429,19 @@ def promote(repo: Path, policy: PolicyInForce, req: PromoteRequest) -> GateResul
     if not plan.tags:
         return result
     tag = plan.tags[0].name
+    pushed = push_state(req.push, lc.remote)
     result.summary = f"{req.name} {req.version} → {req.stage} ({tag})"
-    result.add(CheckResult("assigned", Status.PASS, f"{tag}" + (" (pushed)" if req.push else ""),
+    result.add(CheckResult("assigned", Status.PASS, f"{tag} ({pushed})",
                            value=tag, details={"attempts": attempts}))
     result.data["outputs"] = {"version": req.version, "stage": req.stage, "tag": tag}
+    result.data["wrote"] = [f"tag {tag} ({req.name} {req.version} in {req.stage}), {pushed}"]
     return result
+
+
+def push_state(push: bool, remote: str) -> str:
+    """Whether a write left this machine: a tag only here is invisible to CI, GTO and
+    everyone else, so the terminal says which it is."""
+    return f"pushed to {remote}" if push else "local only, not pushed"
 
 
 def next_event_time(ledger: Ledger, name: str, now: int) -> int:
@@ -513,10 +529,14 @@ def rollback(repo: Path, policy: PolicyInForce, name: str, stage: str, to: str |
     unassign, assign = plan.tags[0].name, plan.tags[1].name
     result = plan.result or GateResult(gate="rollback")
     target_version = str(result.data.get("outputs", {}).get("version", ""))
+    pushed = push_state(push, lc.remote)
     result.summary = f"{name} {stage}: {unassign}, {assign}"
-    result.add(CheckResult("rolled back", Status.PASS, f"{unassign} then {assign}: {reason}",
+    result.add(CheckResult("rolled back", Status.PASS,
+                           f"{unassign} then {assign}: {reason} ({pushed})",
                            value=assign, details={"attempts": attempts}))
     result.data["outputs"] = {"version": target_version, "stage": stage, "tag": assign}
+    result.data["wrote"] = [f"tags {unassign} and {assign} ({name} {target_version} back in "
+                            f"{stage}), {pushed}"]
     return result
 
 

@@ -222,6 +222,7 @@ class PromotionFacts:
     version_valid: str | None = None  # why the version's own record is invalid, if it is
     eligible_since: datetime | None = None  # approvals must be newer than this
     subject: str = ""  # the promotion approvals must name ("NAME@vX.Y.Z to STAGE")
+    consulted: str = ""  # where the approvals were read, in words (refusals name it)
 
 
 def evaluate(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
@@ -328,7 +329,7 @@ def _approvals(policy: StagePolicy, facts: PromotionFacts) -> list[CheckResult]:
         _fresh(policy, facts),
         _allowed(policy, facts),
         _not_self(policy, facts, approved),
-        _minimum(policy, approved, rejected),
+        _minimum(policy, approved, rejected, facts.consulted),
     ]
 
 
@@ -417,8 +418,8 @@ def _not_self(policy: StagePolicy, facts: PromotionFacts,
     )
 
 
-def _minimum(policy: StagePolicy, approved: list[Approval],
-             rejected: list[Approval]) -> CheckResult:
+def _minimum(policy: StagePolicy, approved: list[Approval], rejected: list[Approval],
+             consulted: str) -> CheckResult:
     distinct: dict[str, str] = {}
     for a in approved:
         distinct.setdefault(normalize_login(a.login), a.login.strip())
@@ -435,7 +436,7 @@ def _minimum(policy: StagePolicy, approved: list[Approval],
             RULE_APPROVALS, Status.FAIL,
             f"{policy.name} needs {policy.min_approvals} approval(s) from distinct people and "
             f"has {len(counted)}" + (f" ({', '.join(counted)})" if counted else "")
-            + f" (source {policy.source!r})",
+            + f" (read from {consulted or f'source {policy.source!r}'})",
             value=len(counted), threshold=policy.min_approvals,
         )
     return CheckResult(

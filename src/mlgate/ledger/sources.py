@@ -33,9 +33,19 @@ class ApprovalRequest:
     environment: str | None = None
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """The approvals of a promotion and, in words, where they were read: a refusal names the
+    place actually consulted (``--environment`` or ``--issue`` may differ from the policy's),
+    so whoever fixes it looks where mlgate looked."""
+
+    approvals: list[Approval]
+    consulted: str
+
+
 def gather(
     request: ApprovalRequest, policy: StagePolicy, ledger: Ledger, name: str, version: str
-) -> list[Approval]:
+) -> Gathered:
     """Read the approvals for promoting ``name@version`` to ``policy.name``, each stamped with
     the promotion it is for.
 
@@ -43,13 +53,13 @@ def gather(
     it (a local claim must not stand in for a GitHub review).
     """
     subject = promotion_subject(name, version, policy.name)
-    return [replace(a, subject=subject)
-            for a in _read(request, policy, ledger, name, version)]
+    found = _read(request, policy, ledger, name, version)
+    return Gathered([replace(a, subject=subject) for a in found.approvals], found.consulted)
 
 
 def _read(
     request: ApprovalRequest, policy: StagePolicy, ledger: Ledger, name: str, version: str
-) -> list[Approval]:
+) -> Gathered:
     source = request.source or policy.source
     if source not in SOURCES:
         raise InputError(f"unknown approval source {source!r} (use {', '.join(SOURCES)})",
@@ -71,12 +81,12 @@ def _read(
                                  "--approved-by" if state == "approved" else "--denied-by")
             seen.setdefault((normalize_login(clean), state),
                             Approval(clean, state, now, "local", request.comment))
-        return list(seen.values())
+        return Gathered(list(seen.values()), "local approvals (--approved-by/--denied-by)")
     if request.approved_by or request.denied_by:
         raise InputError(f"--approved-by/--denied-by only apply to local approvals, not "
                          f"{source!r}", "--approved-by")
     if policy.min_approvals == 0 and request.source is None:
-        return []
+        return Gathered([], f"no source ({policy.name} needs no approval)")
     from mlgate.github.client import GitHubClient
 
     if source == "github":
@@ -87,7 +97,11 @@ def _read(
             raise InputError("GitHub environment approvals need the workflow run id "
                              "(--run-id or GITHUB_RUN_ID)", "--run-id")
         environment = request.environment or policy.environment
-        return environment_approvals(GitHubClient.from_env(), run_id, environment=environment)
+        where = (f"environment {environment!r}" if environment is not None
+                 else "any environment")
+        return Gathered(
+            environment_approvals(GitHubClient.from_env(), run_id, environment=environment),
+            f"GitHub environment reviews of workflow run {run_id} ({where})")
     from mlgate.github.approvals import comment_approvals
 
     issue = request.issue or policy.issue
@@ -96,8 +110,10 @@ def _read(
                          "(--issue N or approvals.issue)", "--issue")
     since = request.since or _entered_previous_stage(ledger, name, version, policy)
     timeout = policy.timeout_s if request.timeout_s is None else request.timeout_s
-    return comment_approvals(GitHubClient.from_env(), issue, since=since, timeout_s=timeout,
-                             poll_s=request.poll_s)
+    return Gathered(
+        comment_approvals(GitHubClient.from_env(), issue, since=since, timeout_s=timeout,
+                          poll_s=request.poll_s),
+        f"/approve and /deny comments on #{issue} since {since}")
 
 
 def _entered_previous_stage(

@@ -612,6 +612,7 @@ class Ledger:
             actor=str(rec.get("actor", "")),
             eligible_since=previous.time if previous else version.time,
             subject=promotion_subject(name, str(entry.version), sref.stage),
+            consulted=f"the approvals recorded in {entry.tag}",
         )
         for check in evaluate(rules, facts):
             check.name = f"policy: {check.name}"

@@ -14,4 +14,5 @@ def load_stage(ctx: RunContext) -> GateResult:
     if not ctx.config.section("load"):
         raise InputError("the load stage needs a `load:` section", ctx.config.where("load"))
     settings = from_sources(None, ctx.config)
+    settings.progress = not ctx.options.get("quiet", False)  # `mlgate run --quiet`
     return run_load_test(settings, ctx.results_dir)

@@ -92,6 +92,7 @@ def _publish(
     from mlgate.github import deployments, reporting
     from mlgate.github.client import GitHubClient
     from mlgate.github.context import GitHubContext
+    from mlgate.github.permissions import PR_COMMENT
     from mlgate.report import render_markdown
     from mlgate.report.text import link_destination
 
@@ -105,7 +106,8 @@ def _publish(
         if pr is None:
             raise InputError("no pull request: run on a pull_request event or pass --pr N",
                              "--pr-comment")
-        client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}")  # exists?
+        client.get(client.repo_path(f"/pulls/{pr}"), what=f"pull request #{pr}",  # exists?
+                   permission=PR_COMMENT)
     # The verdict belongs to the commit that was gated: the one this run was started for (the
     # event's), else the one the gates ran on. Never the pull request's head as fetched now: a
     # push during the run would put this run's verdict on a commit nobody gated.

@@ -51,7 +51,8 @@ def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
 
 
 def render_terminal(results: list[GateResult]) -> str:
-    """A compact table for humans at a terminal or reading CI logs.
+    """A compact table for humans at a terminal or reading CI logs: per gate its verdict,
+    what it wrote (``data["wrote"]``), the checks that did not pass, and its tables.
 
     Each piece is :func:`log_text`: no newline from data starts a log line, no ``::`` or
     ``##[`` from data forms a workflow command (``::add-mask::``, ``##[stop-commands]``) and no
@@ -62,6 +63,9 @@ def render_terminal(results: list[GateResult]) -> str:
         if r.checks:  # informational commands (status, history) have tables only
             out.append(f"{log_text(r.gate)}: {r.status.value.upper()} ({len(r.checks)} "
                        f"checks, {len(r.failures)} failed)")
+        # What a command changed (files init wrote, tags the ledger wrote) is what its user
+        # looks for first, so it is listed even though those checks passed.
+        out.extend(f"  wrote {log_text(item)}" for item in _wrote(r))
         for c in r.checks:
             if c.status is not Status.PASS:
                 value = "" if c.value is None else f" value={log_text(_plain(c.value))}"
@@ -72,6 +76,12 @@ def render_terminal(results: list[GateResult]) -> str:
             out.append(f"  {log_text(table.title)}")
             out.extend("    " + line for line in _text_table(table))
     return "\n".join(out)
+
+
+def _wrote(result: GateResult) -> list[Any]:
+    """``data["wrote"]`` when it is a list (a report read back from JSON may hold anything)."""
+    wrote = result.data.get("wrote")
+    return wrote if isinstance(wrote, list) else []
 
 
 def _table(table: Table) -> list[str]:
