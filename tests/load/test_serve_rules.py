@@ -199,11 +199,9 @@ def test_a_configured_model_uri_names_the_key(churn_repo: Path, clean_github_env
                                         "'s3://bucket/candidate.skops' is a s3:// URI")
 
 
-def test_a_directory_is_not_a_model_file(churn_repo: Path, clean_github_env: None) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("mlgate.model.mlflow_model") is not None:
-        pytest.skip("MLflow model directories are loaded by mlgate.model.mlflow_model")
+def test_a_directory_without_mlmodel_is_not_a_model(churn_repo: Path,
+                                                    clean_github_env: None) -> None:
     result = run_mlgate(["gate-model", "--model", "models"], cwd=churn_repo)
     assert result.code == 2
-    assert "model path is a directory; expected a model file" in result.error_line
+    assert "model path is a directory but not an MLflow model (no MLmodel file)" \
+        in result.error_line
