@@ -59,19 +59,21 @@ def test_environment_rejection_refuses(staged: Path, github_emulator: GitHubEmul
 
 def test_refusal_names_the_environment_actually_read(staged: Path,
                                                     github_emulator: GitHubEmulator) -> None:
-    take_approvals_from(staged, "github")  # the policy reads environment `production`
+    config = staged / "mlgate.yaml"
+    config.write_text(config.read_text().replace("        environment: production\n", ""))
+    take_approvals_from(staged, "github")  # the policy names no environment: any one counts
     github_emulator.add_run_approval(4242, "alice", "approved", "ship it", ["production"])
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "github", "--run-id", "4242", "--environment", "staging",
              env=github_emulator.env())
-    assert out.code == 1, out.stdout + out.stderr
+    assert out.code == 1, out.stdout + out.stderr  # --environment narrowed it to staging
     [line] = [ln for ln in out.stdout.splitlines() if "minimum approvals" in ln]
     assert line.endswith("production needs 1 approval(s) from distinct people and has 0 (read "
                          "from GitHub environment reviews of workflow run 4242 (environment "
                          "'staging'))")
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "github", "--run-id", "4242", env=github_emulator.env())
-    assert out.code == 0, out.stdout + out.stderr  # the policy's environment: alice counts
+    assert out.code == 0, out.stdout + out.stderr  # any environment: alice counts
 
 
 def test_comment_approvals_count_only_writers_after_staging(
@@ -111,3 +113,41 @@ def test_comment_deny_and_timeout(staged: Path, github_emulator: GitHubEmulator)
     out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
              "--approvals", "comment", env=github_emulator.env())
     assert out.code == 2 and out.error_line.startswith("mlgate: error: --issue: ")
+
+
+def with_approval_place(repo: Path, source: str, key: str, value: str) -> None:
+    """The team's policy reads approvals from ``source`` at one named environment or issue."""
+    text = (repo / "mlgate.yaml").read_text().replace(
+        LOCAL_APPROVALS, f"source: {source}\n        {key}: {value}")
+    (repo / "mlgate.yaml").write_text(text)
+    commit_all(repo, f"production approvals from {source} {key} {value}", push=True)
+
+
+def test_promote_cannot_read_another_environment_than_the_policys(
+        staged: Path, github_emulator: GitHubEmulator) -> None:
+    take_approvals_from(staged, "github")  # the policy reads environment `production`
+    # the releaser approved themselves on an unprotected environment of the same run
+    github_emulator.add_run_approval(4242, "mallory", "approved", "", ["scratch"])
+    out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approvals", "github", "--run-id", "4242", "--environment", "scratch",
+             env=github_emulator.env())
+    assert out.code == 2
+    assert out.error_line == (
+        "mlgate: error: --environment: --environment scratch: the policy of production reads "
+        "approvals from environment 'production' only (ledger.stages.production.approvals."
+        "environment on the default branch)")
+    assert "churn#production#2" not in tags(staged)
+    assert not github_emulator.requests("GET", "/repos/*/actions/runs/4242/approvals")
+
+
+def test_promote_cannot_read_another_issue_than_the_policys(
+        staged: Path, github_emulator: GitHubEmulator) -> None:
+    with_approval_place(staged, "comment", "issue", "7")
+    github_emulator.add_issue(8, "my own issue")
+    out = ml(staged, "promote", "--version", "v0.1.0", "--to", "production",
+             "--approvals", "comment", "--issue", "8", "--timeout", "1s",
+             env=github_emulator.env())
+    assert out.code == 2
+    assert "--issue 8: the policy of production reads approvals from issue 7 only" \
+        in out.error_line
+    assert "churn#production#2" not in tags(staged)

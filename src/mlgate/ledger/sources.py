@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from mlgate.errors import InputError
 from mlgate.ledger.approval import Approval, promotion_subject
@@ -31,6 +32,9 @@ class ApprovalRequest:
     timeout_s: float | None = None
     poll_s: float = 10.0
     environment: str | None = None
+
+
+_Place = TypeVar("_Place", str, int)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ def _read(
         if run_id is None:
             raise InputError("GitHub environment approvals need the workflow run id "
                              "(--run-id or GITHUB_RUN_ID)", "--run-id")
-        environment = request.environment or policy.environment
+        environment = _policy_place(request.environment, policy.environment, policy.name,
+                                    "environment", "--environment")
         where = (f"environment {environment!r}" if environment is not None
                  else "any environment")
         return Gathered(
@@ -104,7 +109,7 @@ def _read(
             f"GitHub environment reviews of workflow run {run_id} ({where})")
     from mlgate.github.approvals import comment_approvals
 
-    issue = request.issue or policy.issue
+    issue = _policy_place(request.issue, policy.issue, policy.name, "issue", "--issue")
     if issue is None:
         raise InputError("comment approvals need the issue or pull request number "
                          "(--issue N or approvals.issue)", "--issue")
@@ -128,6 +133,21 @@ def _entered_previous_stage(
             when = event.time
     stamp = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return stamp.isoformat().replace("+00:00", "Z")
+
+
+def _policy_place(given: _Place | None, configured: _Place | None, stage: str, key: str,
+                  flag: str) -> _Place | None:
+    """The environment or issue approvals are read from. A flag may name it when the policy
+    does not; when the policy does, the flag must agree: whoever runs ``promote`` must not send
+    mlgate to read reviews of an environment (or comments on an issue) the policy never trusted,
+    where they may have approved themselves."""
+    if given is None or configured is None:
+        return given if given is not None else configured
+    if given != configured:
+        raise InputError(f"{flag} {given}: the policy of {stage} reads approvals from {key} "
+                         f"{configured!r} only (ledger.stages.{stage}.approvals.{key} on the "
+                         "default branch)", flag)
+    return given
 
 
 def _int_env(name: str) -> int | None:
