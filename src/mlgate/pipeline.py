@@ -191,6 +191,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--disable", action="append", default=[], metavar="STAGE",
                    help="with --plan: skip STAGE (not one the default branch requires in an "
                    "untrusted run)")
+    p.add_argument("--receive", metavar="DIR",
+                   help="the train stage takes what a training job exported to DIR (`mlgate "
+                   "train --export DIR`, moved as an artifact) instead of training here (unused when no train stage runs)")
     p.set_defaults(handler=_run)
 
 
@@ -202,7 +205,8 @@ def _run(args: argparse.Namespace) -> list[GateResult]:
         return [plan(config, args.stage, args.enable, args.disable)]
     if args.enable or args.disable:
         raise InputError("--enable and --disable go with --plan", "--enable")
-    results = run_pipeline(config, args.stage, {"quiet": bool(args.quiet)})
+    results = run_pipeline(config, args.stage,
+                           {"quiet": bool(args.quiet), "receive": args.receive})
     if not args.quiet:
         where = config.results_dir / args.stage
         print(f"reports: {log_text(where)}/report.md, report.json, report.xml")

@@ -173,3 +173,35 @@ def test_untrusted_run_never_trains_in_the_gating_job(repo: Path, tmp_path: Path
     assert "run `mlgate train` in a separate job" in result.error_line
     assert not marker.exists()
     git("checkout", "--", "models/candidate.skops", cwd=repo)
+
+
+def test_run_receives_a_training_job_export_instead_of_training(repo: Path,
+                                                                tmp_path: Path) -> None:
+    """The release job holds write access, so it runs no training: it takes the training job's
+    export (verified against the digests that job reported) and gates and registers that."""
+    model = repo / "models" / "candidate.skops"
+    marker = tmp_path / "trained-again"
+    set_train(repo, {"command": [PY, "train.py", "--fraction", "0.5"]},
+              {"release": ["train", "data", "model"]})
+    exported = tmp_path / "exported"
+    assert run_mlgate(["train", "--export", exported], cwd=repo).code == 0
+    trained = model.read_bytes()
+    git("checkout", "--", "models/candidate.skops", cwd=repo)  # a fresh checkout of the job
+    set_train(repo, {"command": [PY, "-c", f"open({str(marker)!r}, 'w').close()"],
+                     "outputs": ["models/candidate.skops"]},
+              {"release": ["train", "data", "model"]})
+    # the export was made with the real command; its report is what gets received
+    result = run_mlgate(["run", "--stage", "release", "--receive", exported], cwd=repo)
+    assert result.code == 0, result.stderr
+    assert not marker.exists() and model.read_bytes() == trained
+    results = json.loads((repo / ".mlgate/results/release/report.json").read_text())["gates"]
+    assert [r["gate"] for r in results] == ["train", "data", "model"]
+    assert any(c["name"] == "received models/candidate.skops" and c["status"] == "pass"
+               for c in results[0]["checks"])
+    (exported / "models" / "candidate.skops").write_bytes(b"swapped in transit")
+    result = run_mlgate(["run", "--stage", "release", "--receive", exported], cwd=repo)
+    assert result.code == 1  # the digest no longer matches: nothing is gated
+    assert not marker.exists()
+    results = json.loads((repo / ".mlgate/results/release/report.json").read_text())["gates"]
+    assert results[0]["gate"] == "train" and results[0]["status"] == "fail"
+    assert not {"data", "model"} & {r["gate"] for r in results}

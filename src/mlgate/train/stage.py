@@ -4,7 +4,9 @@ In an untrusted run (a pull request) the stage does not run the command: the pul
 training is its own code, and in the job that gates and reports it could rewrite the reports,
 mlgate itself or the job's environment before the verdict is posted. There, training runs in a
 job of its own with a read-only token (the reusable PR workflow's ``train`` job) and hands its
-outputs over as an artifact; this stage records their digests. Anywhere else it trains.
+outputs over as an artifact; this stage records their digests. Anywhere else it trains,
+unless ``mlgate run --receive DIR`` hands it what a training job exported (a release job that
+holds write access should not run training code either).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def train_stage(ctx: RunContext) -> GateResult:
     from mlgate.trust import run_trust
 
     settings = train_settings(ctx.config)
+    received = ctx.options.get("receive")
+    if received:
+        from pathlib import Path
+
+        from mlgate.train.handover import receive
+
+        return receive(settings, Path(str(received)))
     trust = run_trust()
     if not trust.untrusted:
         return run_training(settings, echo=not ctx.options.get("quiet", False))
