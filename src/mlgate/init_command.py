@@ -1,12 +1,12 @@
 """``mlgate init``: add mlgate's workflows and a starter mlgate.yaml to a repository.
 
 The workflows are the starter templates of ``pipeline_templates/`` (self-contained: they pin
-third-party actions to commit SHAs and mlgate to a version, so they pass actionlint, GitHub's
-workflow schema and zizmor as written), or, with ``--uses REF``, short callers of mlgate's
-reusable workflows at REF. The callers pass no mlgate version: the reusable workflows install
-mlgate, hash-locked, from the very commit REF names, so REF alone pins everything. Nothing is
-overwritten without ``--force``, and nothing is written at all when one of the files is
-refused.
+third-party actions to commit SHAs and mlgate's own actions to the release that wrote them, or
+to ``--pin SHA``, so they pass actionlint, GitHub's workflow schema and zizmor as written), or,
+with ``--uses REF``, short callers of mlgate's reusable workflows at REF. The callers pass no
+mlgate version: the reusable workflows install mlgate, hash-locked, from the very commit REF
+names, so REF alone pins everything. Nothing is overwritten without ``--force``, and nothing is
+written at all when one of the files is refused.
 
 With ``--data FILE --target COLUMN`` init reads the target column and writes the model policy
 that fits it (``classification-default`` for two classes, ``multiclass-default`` for three or
@@ -58,7 +58,7 @@ jobs:
   gate:
     uses: ${repository}/.github/workflows/ml-pr-gate.yml@${ref}${comment}
     permissions: {contents: read, pull-requests: write, checks: write, statuses: write}
-"""
+${with_requirements}"""
 
 _CALLER_RELEASE = """\
 # mlgate release: calls mlgate's reusable workflow (written by `mlgate init`). Give the
@@ -72,11 +72,15 @@ jobs:
   release:
     uses: ${repository}/.github/workflows/ml-release.yml@${ref}${comment}
     permissions: {contents: write, deployments: write, actions: read}
-    with:
-      model: ${model}
-      artifact: models/candidate.skops
-"""
+${with_requirements}"""
 
+
+# The project's requirements, installed next to mlgate so the gates load the model with the
+# libraries it was trained with; init fills them in when the repository has this file.
+REQUIREMENTS = "requirements.txt"
+_REQUIREMENTS_LINE = re.compile(r'^(\s*requirements: )"" #.*$', re.MULTILINE)
+# mlgate's own actions in the starter templates, pinned to the release that wrote them.
+_OWN_ACTION = re.compile(rf"({re.escape(REPOSITORY)}/[\w./-]+)@[\w.-]+")
 
 DEFAULT_DATA = "data/holdout.csv"
 DEFAULT_TARGET = "label"
@@ -142,6 +146,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help=f"write short callers of {REPOSITORY}'s reusable workflows at REF (a release tag "
         "or, to satisfy SHA-pinning audits, a commit SHA) instead of self-contained workflows",
     )
+    parser.add_argument(
+        "--pin",
+        metavar="REF",
+        help=f"ref of {REPOSITORY}'s actions in the self-contained workflows (default: this "
+        f"release's tag, v{__version__}); a commit SHA satisfies SHA-pinning audits such as "
+        "zizmor's unpinned-uses",
+    )
     parser.set_defaults(handler=run_init)
 
 
@@ -158,7 +169,10 @@ def run_init(args: argparse.Namespace) -> GateResult:
         )
     branch = args.branch or current_branch(root)
     detected = detect(root, args.data, args.target)
-    files = render_files(model, branch, args.uses, detected)
+    requirements = REQUIREMENTS if (root / REQUIREMENTS).is_file() else None
+    if args.pin is not None and not re.fullmatch(r"[\w.-]+", args.pin):
+        raise InputError(f"{args.pin!r} is not a git ref (a tag or commit SHA)", "--pin")
+    files = render_files(model, branch, args.uses, detected, requirements, args.pin)
     targets = {root / rel: text for rel, text in files.items()}
     if not args.force:
         for path in targets:
@@ -169,9 +183,17 @@ def run_init(args: argparse.Namespace) -> GateResult:
     summary = f"mlgate init: model {model}, branch {branch}"
     if detected is not None:
         summary += f", model policy {detected.preset} ({detected.reason})"
+    if requirements:
+        summary += f", CI installs {requirements}"
+
     result = GateResult(gate="init", summary=summary)
     for rel in files:
         result.add(CheckResult(name=rel, status=Status.PASS, message="written"))
+    if args.uses is None and (args.pin is None or not SHA.match(args.pin)):
+        result.add(CheckResult(
+            name="pin", status=Status.WARN,
+            message=f"mlgate's actions are pinned to {args.pin or 'v' + __version__}, a tag that "
+            "can be moved; pin a commit SHA with --pin SHA (zizmor's unpinned-uses requires it)"))
     result.data["outputs"] = {"files": " ".join(files)}
     result.data["wrote"] = list(files)
     return result
@@ -238,9 +260,13 @@ def _policy_block(detected: Detected | None) -> str:
 
 
 def render_files(
-    model: str, branch: str, uses: str | None, detected: Detected | None = None
+    model: str, branch: str, uses: str | None, detected: Detected | None = None,
+    requirements: str | None = None, pin: str | None = None,
 ) -> dict[str, str]:
-    """The text of every file init writes, keyed by its path relative to the repository."""
+    """The text of every file init writes, keyed by its path relative to the repository.
+
+    ``requirements`` (a repository path) is filled into every setup step, or passed to the
+    reusable workflows, so CI gates the model with the libraries it was trained with."""
     values = {
         "model": model,
         "branch": branch,
@@ -254,7 +280,9 @@ def render_files(
         text = (templates_dir() / template_name).read_text(encoding="utf-8")
         if template_name.endswith(".yml"):
             text = text.replace("$default-branch", branch)
-            text = re.sub(r'MLGATE_VERSION: "[^"]*"', f'MLGATE_VERSION: "{__version__}"', text)
+            text = _OWN_ACTION.sub(rf"\g<1>@{pin or 'v' + __version__}", text)
+            if requirements:
+                text = _REQUIREMENTS_LINE.sub(rf"\g<1>{requirements}", text)
         else:
             text = Template(text).safe_substitute(values)
         out[rel] = text
@@ -262,7 +290,9 @@ def render_files(
         comment = "" if SHA.match(uses) else (
             "  # pin a commit SHA instead of a tag if you audit with zizmor"
         )
-        caller_values = {**values, "ref": uses, "repository": REPOSITORY, "comment": comment}
+        caller_values = {**values, "ref": uses, "repository": REPOSITORY, "comment": comment,
+                         "with_requirements": f"    with:\n      requirements: {requirements}\n"
+                         if requirements else ""}
         out[".github/workflows/ml-pr.yml"] = Template(_CALLER_PR).substitute(caller_values)
         out[".github/workflows/ml-release.yml"] = Template(_CALLER_RELEASE).substitute(
             caller_values

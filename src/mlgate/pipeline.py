@@ -193,7 +193,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "untrusted run)")
     p.add_argument("--receive", metavar="DIR",
                    help="the train stage takes what a training job exported to DIR (`mlgate "
-                   "train --export DIR`, moved as an artifact) instead of training here (unused when no train stage runs)")
+                   "train --export DIR`, moved as an artifact) instead of training here "
+                   "(unused when no train stage runs)")
     p.set_defaults(handler=_run)
 
 

@@ -327,3 +327,101 @@ def test_release_trains_then_registers_the_uncommitted_model(
     assert git("ls-tree", "--name-only", tagged, "models/", cwd=churn_repo).split() == [
         "models/candidate.skops", "models/champion.skops"]
     assert "refs/tags/churn@v0.1.0" in git("ls-remote", "--tags", str(origin), cwd=churn_repo)
+
+
+def starter_workflows(repo: Path, where: Path) -> tuple[Path, Path]:
+    """The PR and release workflows `mlgate init` writes for ``repo`` (which has a
+    requirements.txt, so every setup step installs it), saved under ``where``."""
+    from mlgate.init_command import render_files
+
+    files = render_files("churn", "main", None, requirements="requirements.txt")
+    paths = []
+    for rel in (".github/workflows/ml-pr.yml", ".github/workflows/ml-release.yml"):
+        path = where / Path(rel).name
+        path.write_text(files[rel])
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def with_requirements(repo: Path) -> None:
+    """A project requirements file the setup steps install (already satisfied here)."""
+    (repo / "requirements.txt").write_text("scikit-learn\npandas\n")
+    git("add", "requirements.txt", cwd=repo)
+    git("commit", "--quiet", "-m", "requirements", cwd=repo)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=repo)
+
+
+@pytest.mark.slow
+def test_starter_pr_workflow_trains_apart_and_gates_what_it_received(
+        churn_repo: Path, github_emulator, setup_from_checkout, tmp_path: Path) -> None:
+    """`mlgate init`'s PR workflow: the train job trains with the pull request's code, the gate
+    job (a fresh machine) runs `mlgate run --stage pr --receive`, which gates exactly the
+    handed-over model, and reports on the gated commit."""
+    import sys
+
+    with_requirements(churn_repo)
+    head = trained_in_ci(churn_repo, f"[{sys.executable}, train.py]")
+    pr_path, _ = starter_workflows(churn_repo, tmp_path)
+    pr = pr_runner(churn_repo, github_emulator, setup_from_checkout, 11, head, "611")
+    pr.input_overrides["setup"].pop("requirements", None)
+    jobs = pr.run_workflow(pr_path)
+    log = explain(pr)
+    assert jobs["train"].outcome == "success", log
+    assert {s.id: s.outcome for s in jobs["train"].steps}["train"] == "success"
+    assert jobs["gate"].outcome == "success", log
+    report = json.loads((churn_repo / ".mlgate/results/pr/report.json").read_text())["gates"]
+    assert [r["gate"] for r in report] == ["train", "data", "model"]
+    assert any(c["name"] == "received models/candidate.skops" and c["status"] == "pass"
+               for c in report[0]["checks"])
+    assert log.count("::group::install the project's requirements") >= 2  # both jobs
+    assert len(github_emulator.comments_on(11)) == 1
+    (run,) = github_emulator.check_runs.values()
+    assert run["conclusion"] == "success" and run["head_sha"] == head
+
+
+@pytest.mark.slow
+def test_starter_release_workflow_registers_once_then_promotes(
+        churn_repo: Path, github_emulator, setup_from_checkout, tmp_path: Path) -> None:
+    """`mlgate init`'s release workflow: one release path. `mlgate run --stage release` gates
+    and registers (no second `mlgate register`), staging and production promote that version,
+    production with the environment reviewer's approval."""
+    import re
+    import sys
+
+    with_requirements(churn_repo)
+    trained_in_ci(churn_repo, f"[{sys.executable}, train.py]")
+    config = churn_repo / "mlgate.yaml"
+    config.write_text(re.sub(r"release: \[.*\]", "release: [train, data, model, register]",
+                             config.read_text()))
+    git("commit", "--quiet", "-am", "release: train, gates, register", cwd=churn_repo)
+    git("push", "--quiet", "origin", "HEAD:main", cwd=churn_repo)
+    head = git("rev-parse", "HEAD", cwd=churn_repo)
+    _, release_path = starter_workflows(churn_repo, tmp_path)
+
+    def reviewers_approve(job: str, environment: str) -> None:
+        if environment == "production":
+            github_emulator.add_run_approval(808, "alice", comment="ship it",
+                                             environments=["production"])
+
+    github_emulator.add_run(808, head_sha=head)
+    release = Runner(churn_repo, github={
+        "sha": head, "event_name": "push", "run_id": "808",
+        "event": {"ref": "refs/heads/main", "after": head,
+                  "repository": {"default_branch": "main"}},
+        "api_url": github_emulator.url, "token": github_emulator.token,
+        "repository": github_emulator.repository},
+        input_overrides={"setup": {"venv": str(setup_from_checkout.venv),
+                                   "python-version": "", "cache": "true"}},
+        on_environment=reviewers_approve, fresh_jobs=True)
+    jobs = release.run_workflow(release_path)
+    log = explain(release)
+    assert [j.outcome for j in jobs.values()] == ["success"] * 4, log
+    assert jobs["register"].outputs == {"version": "v0.1.0"}
+    origin = churn_repo.parent / "origin.git"
+    tags = git("ls-remote", "--tags", str(origin), cwd=churn_repo)
+    assert "refs/tags/churn@v0.1.0" in tags
+    assert "refs/tags/churn#staging#" in tags and "refs/tags/churn#production#" in tags
+    assert "already registered" not in log
+    git("fetch", "--quiet", "origin", "+refs/tags/*:refs/tags/*", cwd=churn_repo)
+    tagged = git("rev-parse", "churn@v0.1.0^{commit}", cwd=churn_repo)
+    assert git("rev-parse", f"{tagged}^", cwd=churn_repo) == head  # HEAD plus the trained model

@@ -48,10 +48,14 @@ def assert_all_checks_pass(repo: Path) -> None:
     assert "No findings to report" in proc.stdout + proc.stderr
 
 
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
 @needs_node
 def test_init_in_a_fresh_repository(fresh_repo: Path) -> None:
-    result = run_mlgate(["init", "--dir", fresh_repo])
+    result = run_mlgate(["init", "--dir", fresh_repo, "--pin", SHA])
     assert result.code == 0, result.stderr
+    assert "WARN" not in result.stdout  # a SHA pin needs no warning
     for rel in WRITTEN:
         assert (fresh_repo / rel).is_file(), rel
     config = load_config(fresh_repo / "mlgate.yaml")
@@ -60,6 +64,39 @@ def test_init_in_a_fresh_repository(fresh_repo: Path) -> None:
     assert pr["on"]["pull_request"]["branches"] == ["main"]
     assert "$default-branch" not in (fresh_repo / WRITTEN[1]).read_text()
     assert_all_checks_pass(fresh_repo)
+
+
+def test_init_pins_mlgates_actions_to_this_release_and_says_a_tag_can_move(
+        fresh_repo: Path) -> None:
+    from mlgate import __version__
+
+    result = run_mlgate(["init", "--dir", fresh_repo])
+    assert result.code == 0, result.stderr
+    assert f"WARN  pin  mlgate's actions are pinned to v{__version__}, a tag that can be moved; " \
+        "pin a commit SHA with --pin SHA" in result.stdout
+    for rel in WRITTEN[:2]:
+        refs = {s["uses"] for job in lintkit.load(fresh_repo / rel)["jobs"].values()
+                for s in job["steps"] if s.get("uses", "").startswith("mlgate-dev/")}
+        assert refs and all(r.endswith(f"@v{__version__}") for r in refs), refs
+    bad = run_mlgate(["init", "--dir", fresh_repo, "--force", "--pin", "v1; rm -rf /"])
+    assert bad.code == 2 and "--pin" in bad.error_line
+
+
+def test_init_installs_the_projects_requirements_when_it_has_them(fresh_repo: Path) -> None:
+    result = run_mlgate(["init", "--dir", fresh_repo])
+    assert "requirements: requirements.txt" not in (fresh_repo / WRITTEN[0]).read_text()
+    (fresh_repo / "requirements.txt").write_text("scikit-learn>=1.4\n")
+    result = run_mlgate(["init", "--dir", fresh_repo, "--force"])
+    assert result.code == 0, result.stderr
+    for rel in WRITTEN[:2]:
+        setups = [s for job in lintkit.load(fresh_repo / rel)["jobs"].values()
+                  for s in job["steps"] if "/actions/setup@" in s.get("uses", "")
+                  and "requirements" in s.get("with", {})]
+        assert setups and all(s["with"]["requirements"] == "requirements.txt" for s in setups)
+    result = run_mlgate(["init", "--dir", fresh_repo, "--force", "--uses", SHA])
+    for rel in WRITTEN[:2]:
+        [job] = lintkit.load(fresh_repo / rel)["jobs"].values()
+        assert job["with"]["requirements"] == "requirements.txt"
 
 
 def test_init_uses_the_current_branch_and_model(tmp_path: Path) -> None:
@@ -150,7 +187,8 @@ def test_init_callers_of_the_reusable_workflows(fresh_repo: Path) -> None:
     pr = lintkit.load(fresh_repo / WRITTEN[0])
     assert pr["jobs"]["gate"]["uses"] == f"mlgate-dev/mlgate/.github/workflows/ml-pr-gate.yml@{sha}"
     release = lintkit.load(fresh_repo / WRITTEN[1])
-    assert release["jobs"]["release"]["with"]["model"] == "fraud"
+    assert "with" not in release["jobs"]["release"]  # mlgate.yaml decides name and artifact
+    assert load_config(fresh_repo / "mlgate.yaml").project == "fraud"
     assert len((fresh_repo / WRITTEN[0]).read_text().splitlines()) <= 14
     assert_all_checks_pass(fresh_repo)
 

@@ -77,8 +77,8 @@ def test_register_refuses_an_uncommitted_artifact(repo: Path) -> None:
     out = ml(repo, "register", "--artifact", "models/other.skops")
     assert out.code == 2
     assert out.error_line == ("mlgate: error: models/other.skops: artifact is not committed at "
-                              f"HEAD ({git('rev-parse', 'HEAD', cwd=repo)[:12]}); commit it, or produce it with a "
-                              "train section whose outputs name it")
+                              f"HEAD ({git('rev-parse', 'HEAD', cwd=repo)[:12]}); commit it, or "
+                              "produce it with a train section whose outputs name it")
 
 
 def test_register_refuses_a_commit_already_registered(repo: Path, evidence: list[Path]) -> None:
