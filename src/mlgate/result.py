@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mlgate.figures import Figure
+
 
 class Status(StrEnum):
     """Outcome of a check or gate, ordered from best to worst."""
@@ -120,6 +122,8 @@ class Chart:
 class GateResult:
     """A gate's checks, the inputs they judged, the evidence files it wrote, and a digest.
 
+    ``figures`` are charts described by their data (:mod:`mlgate.figures`), drawn by each
+    report in its own way and, like tables, not part of the digest.
     ``data`` carries machine-readable payload that is not a check (the version a ``register``
     created, the latency histogram of a load test); it is copied into the JSON report as is.
     ``data["wrote"]`` lists what a command wrote (files, tags), one line each for the terminal.
@@ -134,6 +138,7 @@ class GateResult:
     evidence: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -180,6 +185,7 @@ class GateResult:
             "evidence": list(self.evidence),
             "tables": [t.to_dict() for t in self.tables],
             "charts": [c.to_dict() for c in self.charts],
+            "figures": [f.to_dict() for f in self.figures],
             "data": _jsonable(self.data),
             "inputs": _jsonable(self.inputs),
             "meta": _jsonable(self.meta),
@@ -193,6 +199,7 @@ class GateResult:
             evidence=list(data.get("evidence", [])),
             tables=[Table.from_dict(t) for t in data.get("tables", [])],
             charts=[Chart.from_dict(c) for c in data.get("charts", [])],
+            figures=[Figure.from_dict(f) for f in data.get("figures", [])],
             data=data.get("data") or {},
             summary=data.get("summary", ""),
             inputs={str(k): dict(v) for k, v in (data.get("inputs") or {}).items()},
