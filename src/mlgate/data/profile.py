@@ -30,8 +30,8 @@ Definitions, chosen to match what pandas says of the same data:
   check of their own); ``std`` has pandas' default ``ddof=1`` (None below two values);
   quantiles are linear-interpolated (``Series.quantile``'s default). With no finite value every
   statistic but ``null_share`` is None.
-* ``distinct`` counts distinct non-missing values (as text); a top value's ``share`` is its count over the
-  non-missing values (``value_counts(normalize=True)``), values written as text.
+* ``distinct`` counts distinct non-missing values; a top value's ``share`` is its count over
+  the non-missing values (``value_counts(normalize=True)``); values are compared as text.
 * A column is ``numeric`` when it holds numbers (not booleans) on every side it is on;
   anything else, including a column whose type differs between the sides, is ``categorical``
   (anything can be counted). A column present on one side only has ``null`` for the other.
