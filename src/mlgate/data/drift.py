@@ -47,10 +47,12 @@ def compare(
     label: str,
     ref_source: str,
     cur_source: str,
+    outcomes: list[ColumnOutcome] | None = None,
 ) -> tuple[list[CheckResult], Table]:
     """Checks and a summary table for ``current`` against ``reference``.
 
-    ``label`` is ``drift`` or ``skew`` and prefixes every check name.
+    ``label`` is ``drift`` or ``skew`` and prefixes every check name. ``outcomes``, when
+    given, receives each compared column's statistic and threshold (for the figures).
     """
     from pandas.api import types as t
 
@@ -100,12 +102,14 @@ def compare(
             numeric.append(col)
         else:
             categorical.append(col)
-    outcomes = _numeric(reference, current, numeric, rules, checks, broken, label)
-    outcomes += _categorical(reference, current, categorical, rules, checks, broken, label)
-    for out in outcomes:
+    judged = _numeric(reference, current, numeric, rules, checks, broken, label)
+    judged += _categorical(reference, current, categorical, rules, checks, broken, label)
+    for out in judged:
         checks.append(_column_check(out, rules, label))
-    drifted = [o.column for o in outcomes if o.drifted] + broken
-    compared = len(outcomes) + len(broken)
+    if outcomes is not None:
+        outcomes += judged
+    drifted = [o.column for o in judged if o.drifted] + broken
+    compared = len(judged) + len(broken)
     share = len(drifted) / compared if compared else 0.0
     ok = share <= rules.max_drift_share
     checks.append(CheckResult(
@@ -120,7 +124,7 @@ def compare(
         ["column", "type", "method", "statistic", "threshold", "drifted"],
         [[o.column, o.kind, o.method + (" p-value" if o.method in P_VALUE_METHODS else ""),
           _round(o.statistic), o.threshold,
-          "yes" if o.drifted else "no"] for o in outcomes],
+          "yes" if o.drifted else "no"] for o in judged],
     )
     return checks, table
 

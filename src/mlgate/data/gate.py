@@ -37,10 +37,12 @@ def run_data_gate(
     settings: DataSettings, evidence_dir: Path | None = None, progress: bool = True
 ) -> GateResult:
     from mlgate.data import contract as contract_mod
-    from mlgate.data.drift import compare
+    from mlgate.data.drift import ColumnOutcome, compare
+    from mlgate.data.figures import drift_figures
     from mlgate.data.gx_run import run_expectations
     from mlgate.data.label import label_drift
     from mlgate.data.loading import load_frame
+    from mlgate.data.profile import profile
     from mlgate.data.suites import load_suite
 
     suites = [load_suite(p, display(p)) for p in settings.suites]
@@ -50,6 +52,7 @@ def run_data_gate(
         settings.training)
     result = GateResult(gate="data")
     data_name = display(settings.data)
+    data_profile: dict[str, Any] | None = None  # only when the reference was loaded anyway
     big = _input_bytes(settings) >= PROGRESS_BYTES  # small runs finish before a line is useful
     with Progress("data gate", steps, enabled=progress and big) as bar:
         done = 0
@@ -80,25 +83,31 @@ def run_data_gate(
             bar.update(done, "drift")
             reference = load_frame(settings.reference, "reference")
             ref_name = display(settings.reference)
+            outcomes: list[ColumnOutcome] = []
             checks, table = compare(reference, frame, features_only(settings.drift, settings),
-                                    "drift", ref_name, data_name)
+                                    "drift", ref_name, data_name, outcomes)
             result.checks += checks
             result.tables.append(table)
+            result.figures += drift_figures(outcomes, "drift", ref_name, data_name)
             if settings.target and settings.label.enabled:
-                checks, tables = label_drift(reference, frame, settings, ref_name, data_name)
+                checks, tables = label_drift(reference, frame, settings, ref_name, data_name,
+                                             result.figures)
                 result.checks += checks
                 result.tables += tables
+            data_profile = profile(reference, frame)
             del reference
             done += 1
         if settings.training and settings.serving:
             bar.update(done, "skew")
             training = load_frame(settings.training, "training")
             serving = load_frame(settings.serving, "serving")
+            outcomes = []
+            train_name, serve_name = display(settings.training), display(settings.serving)
             checks, table = compare(training, serving, features_only(settings.skew, settings),
-                                    "skew",
-                                    display(settings.training), display(settings.serving))
+                                    "skew", train_name, serve_name, outcomes)
             result.checks += checks
             result.tables.append(table)
+            result.figures += drift_figures(outcomes, "skew", train_name, serve_name)
         bar.update(steps)
     failures = result.failures
     result.summary = (
@@ -111,6 +120,8 @@ def run_data_gate(
         "columns": [str(c) for c in frame.columns],
         "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
     }
+    if data_profile is not None:
+        result.data["profile"] = data_profile
     result.inputs = gate_inputs(settings)
     home = settings.config_file.parent if settings.config_file else settings.data.parent
     result.meta = run_meta(home)

@@ -32,6 +32,7 @@ from mlgate.data.settings import (
     LabelRules,
 )
 from mlgate.errors import InputError
+from mlgate.figures import Figure
 from mlgate.result import CheckResult, Status, Table
 
 if TYPE_CHECKING:
@@ -48,8 +49,12 @@ def label_drift(
     settings: DataSettings,
     ref_source: str,
     cur_source: str,
+    figures: list[Figure] | None = None,
 ) -> tuple[list[CheckResult], list[Table]]:
     """The ``label drift: <target>`` check and its table (class shares, or summary figures).
+
+    ``figures``, when given, receives the ``data.label`` figure (class shares or quantiles,
+    reference vs current) whenever both sides had values to compare.
 
     A reference without the target is a configuration problem when the target was named for
     the data gate (``--target``, ``data.target``): the baseline never changes, so the gate could
@@ -83,7 +88,8 @@ def label_drift(
     kind, why, source = _kind(ref, rules)
     small = rules.small_sample or settings.drift.small_sample
     if kind == "classes":
-        return _classes(ref, cur, current, rules, small, name, target)
+        return _classes(ref, cur, current, rules, small, name, target,
+                        _Sink(figures, ref_source, cur_source))
     if not _is_numeric(ref):
         raise InputError(f"target column {target!r} holds {ref.dtype} values in {ref_source}, "
                          f"but {why} needs numbers", source)
@@ -93,7 +99,31 @@ def label_drift(
                             f"{cur_source} but numeric ({ref.dtype}) in {ref_source}",
                             value=str(cur.dtype), threshold=str(ref.dtype),
                             details={"column": target})], []
-    return _numeric(ref, cur, current, rules, small, name, target)
+    return _numeric(ref, cur, current, rules, small, name, target,
+                    _Sink(figures, ref_source, cur_source))
+
+
+class _Sink:
+    """Where a label figure goes (nowhere when the caller did not ask), with the names of the
+    two data sets for its note."""
+
+    def __init__(self, figures: list[Figure] | None, ref_name: str, cur_name: str) -> None:
+        self.figures, self.ref_name, self.cur_name = figures, ref_name, cur_name
+
+    def classes(self, target: str, labels: list[str], r_share: np.ndarray,
+                c_share: np.ndarray) -> None:
+        if self.figures is not None:
+            from mlgate.data.figures import label_class_figure
+
+            self.figures.append(label_class_figure(target, labels, r_share, c_share,
+                                                   self.ref_name, self.cur_name))
+
+    def numeric(self, target: str, r: np.ndarray, c: np.ndarray) -> None:
+        if self.figures is not None:
+            from mlgate.data.figures import label_quantile_figure
+
+            self.figures.append(label_quantile_figure(target, r, c, self.ref_name,
+                                                      self.cur_name))
 
 
 def _column(frame: pd.DataFrame, name: str) -> Any:
@@ -173,7 +203,8 @@ def class_labels(series: pd.Series) -> pd.Series:
 
 
 def _classes(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: LabelRules,
-             small: int, name: str, target: str) -> tuple[list[CheckResult], list[Table]]:
+             small: int, name: str, target: str, sink: _Sink
+             ) -> tuple[list[CheckResult], list[Table]]:
     from mlgate.data.drift_stats import categorical_drift
 
     r_counts = class_labels(ref).value_counts()
@@ -192,6 +223,7 @@ def _classes(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: Label
     method, threshold = _method(rules, "classes", r.sum(), c.sum(), small)
     value, drifted = _decide(method, values, threshold)
     r_share, c_share = r / r.sum(), c / c.sum()
+    sink.classes(target, labels, r_share, c_share)
     change = c_share - r_share
     details: dict[str, Any] = {k: _round(v) for k, v in values.items()}
     details.update(
@@ -254,7 +286,8 @@ def _isin(series: pd.Series, labels: list[str]) -> np.ndarray:
 
 
 def _numeric(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: LabelRules,
-             small: int, name: str, target: str) -> tuple[list[CheckResult], list[Table]]:
+             small: int, name: str, target: str, sink: _Sink
+             ) -> tuple[list[CheckResult], list[Table]]:
     from mlgate.data.drift_stats import finite, numeric_drift
 
     r_all = ref.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -266,6 +299,7 @@ def _numeric(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: Label
                             f"target column {target!r} has no finite values in the {side}",
                             value="no values", details={"column": target})], []
     stats = numeric_drift([r], [c])
+    sink.numeric(target, r, c)
     values = {"ks": stats.ks[0], "ks_pvalue": stats.ks_pvalue[0], "psi": stats.psi[0],
               "js": stats.js[0]}
     method, threshold = _method(rules, "numeric", stats.n_ref[0], stats.n_cur[0], small)

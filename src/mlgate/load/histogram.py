@@ -119,3 +119,104 @@ class Histogram:
             data.get("min_us"),
             data.get("max_us"),
         )
+
+
+# Latency over time: one small histogram per window of the run, for the latency chart.
+WINDOW_SUB_BITS = 4  # 16 sub-buckets per power of two: within 1/16 of a value, enough to draw
+MAX_WINDOWS = 120  # points of a latency-over-time chart, whatever the duration
+
+
+def window_width(seconds: float) -> int:
+    """Whole seconds per window so that a run of ``seconds`` has at most ``MAX_WINDOWS``."""
+    return max(1, math.ceil(seconds / MAX_WINDOWS - 1e-9))
+
+
+def _coarse_index(value_us: int) -> int:
+    half = 1 << WINDOW_SUB_BITS
+    if value_us < half << 1:
+        return max(value_us, 0)
+    shift = value_us.bit_length() - (WINDOW_SUB_BITS + 1)
+    return (half << 1) + (shift - 1) * half + ((value_us >> shift) - half)
+
+
+def _coarse_high(index: int) -> int:
+    """Highest value (µs) of coarse bucket ``index``."""
+    half = 1 << WINDOW_SUB_BITS
+    if index < half << 1:
+        return index
+    k = index - (half << 1)
+    shift = k // half + 1
+    return ((k % half + half + 1) << shift) - 1
+
+
+@dataclass
+class LatencyWindows:
+    """Latency per time window of ``width`` seconds, each a coarse log-linear histogram.
+
+    Why not one full :class:`Histogram` per second: a long run at a high rate would hold
+    thousands of them per thread. Here the number of windows is bounded (``MAX_WINDOWS``) and a
+    window holds at most a few hundred counters (16 per power of two), so memory stays small
+    whatever the duration and rate, while p50/p95/p99 per window are within 1/16 of the truth
+    (the highest value of their bucket, capped at the window's maximum: conservative, as
+    :meth:`Histogram.percentile_ms`).
+    """
+
+    width: int
+    counts: dict[int, dict[int, int]] = field(default_factory=dict)  # window -> bucket -> n
+    maxima: dict[int, int] = field(default_factory=dict)  # window -> largest value (µs)
+
+    def record(self, offset_s: float, seconds: float) -> None:
+        """A latency of ``seconds`` for a request due ``offset_s`` into the measured window."""
+        window = int(offset_s // self.width)
+        value = max(int(seconds * 1e6 + 0.5), 0)
+        buckets = self.counts.setdefault(window, {})
+        idx = _coarse_index(value)
+        buckets[idx] = buckets.get(idx, 0) + 1
+        if value > self.maxima.get(window, -1):
+            self.maxima[window] = value
+
+    def merge(self, other: LatencyWindows) -> LatencyWindows:
+        if other.width != self.width:
+            raise ValueError(f"cannot merge latency windows of {other.width}s into "
+                             f"{self.width}s ones")
+        for window, buckets in other.counts.items():
+            mine = self.counts.setdefault(window, {})
+            for idx, n in buckets.items():
+                mine[idx] = mine.get(idx, 0) + n
+        for window, value in other.maxima.items():
+            self.maxima[window] = max(value, self.maxima.get(window, -1))
+        return self
+
+    def percentile_ms(self, window: int, q: float) -> float | None:
+        """Latency at percentile ``q`` (0-100] of one window; None when it has no requests."""
+        buckets = self.counts.get(window)
+        if not buckets:
+            return None
+        top = self.maxima[window]
+        total = sum(buckets.values())
+        rank = max(1, math.ceil(q / 100 * total))
+        seen = 0
+        for idx in sorted(buckets):
+            seen += buckets[idx]
+            if seen >= rank:
+                return min(_coarse_high(idx), top) / 1000
+        return top / 1000
+
+    def series_ms(self, windows: int, q: float) -> list[float | None]:
+        """Percentile ``q`` of windows ``0 .. windows-1`` (None for a window without data)."""
+        return [self.percentile_ms(w, q) for w in range(windows)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "counts": {str(w): {str(k): n for k, n in b.items()} for w, b in self.counts.items()},
+            "maxima": {str(w): v for w, v in self.maxima.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LatencyWindows:
+        return cls(
+            int(data["width"]),
+            {int(w): {int(k): int(n) for k, n in b.items()} for w, b in data["counts"].items()},
+            {int(w): int(v) for w, v in data["maxima"].items()},
+        )

@@ -1,9 +1,11 @@
-"""Turn :class:`LoadStats` into the gate's result: one check per SLO, tables, charts, JSON data."""
+"""Turn :class:`LoadStats` into the gate's result: one check per SLO, tables, charts, figures
+(:mod:`mlgate.load.figures`), JSON data."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mlgate.load.figures import load_figures
 from mlgate.load.units import format_ms
 from mlgate.result import Chart, CheckResult, GateResult, Status, Table
 
@@ -31,6 +33,7 @@ def build_result(settings: LoadSettings, stats: LoadStats, target: RunningTarget
         result.tables.append(_resources_table(target.resources))
     result.charts.append(throughput_chart(stats))
     result.charts.append(latency_chart(stats))
+    result.figures += load_figures(stats, settings.slos)
     lagging = schedule_check(settings, stats)
     if lagging is not None:
         result.add(lagging)

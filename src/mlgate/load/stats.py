@@ -7,11 +7,12 @@ reports only ever read :class:`LoadStats`.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.load.histogram import Histogram
+from mlgate.load.histogram import Histogram, LatencyWindows, window_width
 
 STANDARD_PERCENTILES = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99)
 
@@ -22,7 +23,8 @@ class Recorder:
 
     A request counts toward latency and errors when its *intended* send time falls in the
     window (so warm-up requests are excluded however late they complete); it counts toward
-    throughput when it *completes* inside the window.
+    throughput when it *completes* inside the window. ``windows`` holds the latency per time
+    window (by intended send time, like ``latency``) for the latency-over-time chart.
     """
 
     window_start: float
@@ -35,6 +37,10 @@ class Recorder:
     per_second: Counter[int] = field(default_factory=Counter)
     errors_per_second: Counter[int] = field(default_factory=Counter)
     sent: int = 0
+    windows: LatencyWindows = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.windows = LatencyWindows(window_width(self.window_end - self.window_start))
 
     def record(
         self, intended: float, sent: float, done: float, error: str | None, timed: bool
@@ -52,6 +58,7 @@ class Recorder:
         self.lag.record(max(sent - intended, 0.0))
         if timed:
             self.latency.record(max(done - intended, 0.0))
+            self.windows.record(intended - self.window_start, max(done - intended, 0.0))
         if error:
             self.errors[error] += 1
         else:
@@ -66,6 +73,7 @@ class Recorder:
         self.per_second.update(other.per_second)
         self.errors_per_second.update(other.errors_per_second)
         self.sent += other.sent
+        self.windows.merge(other.windows)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,11 +88,12 @@ class Recorder:
             "per_second": dict(self.per_second),
             "errors_per_second": dict(self.errors_per_second),
             "sent": self.sent,
+            "windows": self.windows.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Recorder:
-        return cls(
+        rec = cls(
             d["window_start"],
             d["window_end"],
             Histogram.from_dict(d["latency"]),
@@ -96,6 +105,9 @@ class Recorder:
             Counter({int(k): v for k, v in d["errors_per_second"].items()}),
             d["sent"],
         )
+        if "windows" in d:
+            rec.windows = LatencyWindows.from_dict(d["windows"])
+        return rec
 
 
 @dataclass
@@ -121,6 +133,12 @@ class LoadStats:
     lag_max_ms: float | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Latency over time, for charts: windows of ``window_s`` seconds from the start of the
+    # measured window; per-window histograms (native), or per-window percentiles q -> ms as an
+    # engine reported them (Locust).
+    window_s: int = 1
+    latency_windows: LatencyWindows | None = None
+    window_percentiles: dict[float, list[float | None]] = field(default_factory=dict)
 
     @classmethod
     def from_recorder(
@@ -148,7 +166,22 @@ class LoadStats:
             lag_p99_ms=rec.lag.percentile_ms(99),
             lag_max_ms=None if rec.lag.max_us is None else rec.lag.max_us / 1000,
             extra={"completed_in_window": sum(rec.per_second.values()), "sent": rec.sent},
+            window_s=rec.windows.width,
+            latency_windows=rec.windows,
         )
+
+    @property
+    def windows(self) -> int:
+        """How many ``window_s`` windows the measured window has (the last may be partial)."""
+        return max(1, math.ceil(self.duration / self.window_s - 1e-9))
+
+    def window_latency_ms(self, q: float) -> list[float | None] | None:
+        """Percentile ``q`` of each window (None for a window without responses), or None when
+        the engine did not record it."""
+        if self.latency_windows is not None:
+            return self.latency_windows.series_ms(self.windows, q)
+        series = self.window_percentiles.get(q)
+        return None if series is None else list(series[: self.windows])
 
     @property
     def error_count(self) -> int:

@@ -1,0 +1,124 @@
+"""A data profile: what each column of the reference and the current data looks like.
+
+Drift statistics say *that* a column moved; a reader deciding whether it matters wants to see
+*how*: the mean went from 41 to 57, a fifth of the values are now missing, a new category took
+30 % of the rows. The data gate computes this summary while it holds both frames (it never reads
+a file twice for it) and puts it in ``GateResult.data["profile"]``; the HTML report draws it.
+
+Shape (JSON, every float finite or None)::
+
+    {
+      "rows": {"reference": 5000, "current": 2000},
+      "truncated": false,          # true when the data had more than MAX_COLUMNS columns
+      "columns": [
+        {"name": "tenure_months", "kind": "numeric",
+         "reference": {"mean": .., "std": .., "min": .., "max": .., "null_share": ..,
+                       "q05": .., "q25": .., "q50": .., "q75": .., "q95": ..},
+         "current": {...same keys...}},
+        {"name": "plan", "kind": "categorical",
+         "reference": {"null_share": .., "distinct": 3,
+                       "top": [{"value": "basic", "share": 0.5}, ...]},   # at most TOP_VALUES
+         "current": {...}},
+        ...
+      ]
+    }
+
+Definitions, chosen to match what pandas says of the same data:
+
+* ``null_share``: missing values (None, NaN, NaT) over all rows of that side.
+* numeric statistics are over the finite values only (infinities are a failed ``finite``
+  check of their own); ``std`` has pandas' default ``ddof=1`` (None below two values);
+  quantiles are linear-interpolated (``Series.quantile``'s default). With no finite value every
+  statistic but ``null_share`` is None.
+* ``distinct`` counts distinct non-missing values; a top value's ``share`` is its count over
+  the non-missing values (``value_counts(normalize=True)``); values are compared as text.
+* A column is ``numeric`` when it holds numbers (not booleans) on every side it is on;
+  anything else, including a column whose type differs between the sides, is ``categorical``
+  (anything can be counted). A column present on one side only has ``null`` for the other.
+* Columns in the reference's order, then those only in the current data; at most
+  ``MAX_COLUMNS`` of them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_COLUMNS = 100
+TOP_VALUES = 5
+QUANTILES = (("q05", 0.05), ("q25", 0.25), ("q50", 0.5), ("q75", 0.75), ("q95", 0.95))
+
+
+def profile(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
+    """The profile of both frames (see the module docstring for its shape)."""
+    ref_cols = {str(c): c for c in reference.columns}
+    cur_cols = {str(c): c for c in current.columns}
+    names = list(ref_cols) + [n for n in cur_cols if n not in ref_cols]
+    columns = []
+    for name in names[:MAX_COLUMNS]:
+        ref = reference[ref_cols[name]] if name in ref_cols else None
+        cur = current[cur_cols[name]] if name in cur_cols else None
+        sides = [s for s in (ref, cur) if s is not None]
+        kind = "numeric" if all(_is_numeric(s) for s in sides) else "categorical"
+        describe = _numeric if kind == "numeric" else _categorical
+        columns.append({
+            "name": name, "kind": kind,
+            "reference": None if ref is None else describe(ref),
+            "current": None if cur is None else describe(cur),
+        })
+    return {
+        "columns": columns,
+        "rows": {"reference": len(reference), "current": len(current)},
+        "truncated": len(names) > MAX_COLUMNS,
+    }
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    from pandas.api import types as t
+
+    return bool(t.is_numeric_dtype(series) and not t.is_bool_dtype(series))
+
+
+def _numeric(series: pd.Series) -> dict[str, float | None]:
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    nulls = int(np.isnan(values).sum())
+    finite = values[np.isfinite(values)]
+    out: dict[str, float | None] = {"mean": None, "std": None, "min": None, "max": None,
+                                    "null_share": _share(nulls, len(values))}
+    out.update({key: None for key, _ in QUANTILES})
+    if not len(finite):
+        return out
+    out["mean"] = _number(finite.mean())
+    out["std"] = _number(finite.std(ddof=1)) if len(finite) > 1 else None
+    out["min"], out["max"] = _number(finite.min()), _number(finite.max())
+    levels = np.quantile(finite, [q for _, q in QUANTILES])
+    out.update({key: _number(v) for (key, _), v in zip(QUANTILES, levels, strict=True)})
+    return out
+
+
+def _categorical(series: pd.Series) -> dict[str, Any]:
+    present = series.dropna()
+    counts = present.astype(str).value_counts() if len(present) else None
+    top = []
+    if counts is not None:
+        top = [{"value": str(value), "share": _share(int(n), len(present))}
+               for value, n in counts.head(TOP_VALUES).items()]
+    return {
+        "null_share": _share(len(series) - len(present), len(series)),
+        "distinct": 0 if counts is None else len(counts),
+        "top": top,
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
