@@ -188,7 +188,7 @@ def calibration_figure(y: np.ndarray, models: Named) -> Figure | None:
     if not series:
         return None
     series.append(Series("perfect", list(centres)))
-    binary = models[0][1].proba is not None and models[0][1].proba.shape[1] == 2
+    binary = next(out.proba.shape[1] == 2 for _, out in models if out.proba is not None)
     x_label = "predicted probability" if binary else "top-class probability"
     y_label = "observed positive rate" if binary else "observed accuracy"
     return Figure(CALIBRATION_ID, "Calibration", "line", list(centres), series,
