@@ -20,11 +20,19 @@ import numpy as np
 from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model import data as mdata
+from mlgate.model import figures as mfig
 from mlgate.model.champion import ChampionSource, resolve_champion
+from mlgate.model.importance import (
+    Contender,
+    ImportanceSettings,
+    permutation_shift,
+    primary_metric,
+)
 from mlgate.model.loading import LoadRules, load_model
 from mlgate.model.metrics import (
     CLASSIFICATION,
     METRICS,
+    REGRESSION,
     Baseline,
     Outputs,
     describe,
@@ -67,6 +75,8 @@ class GateInputs:
     results_dir: Path | None = None
     where: str = "mlgate gate-model"
     config: Config | None = None
+    # Permutation importance of candidate and champion (`model.importance`): shown, not judged.
+    importance: ImportanceSettings = field(default_factory=ImportanceSettings)
 
 
 @dataclass
@@ -126,9 +136,17 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
     intervals = _champion_checks(
         result, policy, inputs, target, candidate, champion, baseline
     )
-    _slices(result, policy.slices, frame, target, candidate.outputs, inputs.data, baseline)
+    per_slice = _slices(
+        result, policy.slices, frame, target, candidate.outputs, inputs.data, baseline
+    )
     _budgets(result, policy, candidate, inputs)
     result.tables.append(_table(cand_values, champ_values, intervals, policy.champion))
+    result.figures.extend(
+        _figures(policy, target, candidate, champion, cand_values, champ_values, intervals,
+                 per_slice)
+    )
+    importance_skipped = _importance(result, policy, inputs, target, candidate, champion,
+                                     baseline)
     result.data = {
         "task": task,
         "rows": len(target.y),
@@ -139,6 +157,8 @@ def _run(inputs: GateInputs, scratch: Path) -> GateResult:
         "intervals": intervals,
         "outputs": {"model_status": "pass" if result.passed else "fail"},
     }
+    if importance_skipped:
+        result.data["importance"] = {"skipped": importance_skipped}
     result.summary = _summary(result, candidate, champion, len(target.y))
     result.inputs = gate_inputs(inputs, policy, source)
     result.meta = run_meta(inputs.config.path.parent if inputs.config else inputs.data.parent)
@@ -408,12 +428,16 @@ def _slices(
     out: Outputs,
     source: Path,
     baseline: Baseline,
-) -> None:
+) -> list[SliceValues]:
+    """Check each slice rule; return the gated values per rule (for the slices figure)."""
+    found: list[SliceValues] = []
     for rule in rules:
         if rule.column not in frame.columns:
             raise InputError(f"slice column {rule.column!r} not found", source)
         groups = frame[rule.column].astype("string").fillna("<missing>").to_numpy()
         gated: dict[str, float] = {}
+        sizes: dict[str, int] = {}
+        found.append(SliceValues(rule, gated, sizes))
         for value in sorted(set(groups.tolist())):
             rows = np.flatnonzero(groups == value)
             name = f"slice {rule.column}={value} {rule.metric}"
@@ -437,6 +461,7 @@ def _slices(
                 result.add(CheckResult(name, Status.WARN, f"not computable on this slice: {exc}"))
                 continue
             gated[value] = metric_value
+            sizes[value] = len(rows)
             bound = {k: v for k, v in (("min", rule.min), ("max", rule.max)) if v is not None}
             status, message = _bound_check(rule.metric, metric_value, bound)
             result.add(
@@ -466,6 +491,88 @@ def _slices(
                     {"per_slice": gated},
                 )
             )
+    return found
+
+
+@dataclass
+class SliceValues:
+    """One slice rule's gated metric values and row counts, by slice value."""
+
+    rule: SliceRule
+    values: dict[str, float]
+    rows: dict[str, int]
+
+
+def _figures(
+    policy: Policy,
+    target: mdata.Target,
+    candidate: Scored,
+    champion: Scored | None,
+    cand_values: dict[str, float],
+    champ_values: dict[str, float],
+    intervals: dict[str, dict[str, Any]],
+    per_slice: list[SliceValues],
+) -> list[mfig.Figure]:
+    """The charts of this gate run (see :mod:`mlgate.model.figures`), most important first."""
+    judged = [*policy.thresholds, *(policy.champion.metrics if policy.champion else [])]
+    models = [("candidate", candidate.outputs)]
+    if champion is not None:
+        models.append(("champion", champion.outputs))
+    made = [mfig.metrics_figure(judged, cand_values, champ_values, intervals)]
+    if target.task == REGRESSION:
+        made.append(mfig.residuals_figure(target.y, models))
+    elif target.n_classes == 2:
+        made += [mfig.roc_figure(target.y, models), mfig.pr_figure(target.y, models)]
+    else:
+        assert target.classes is not None
+        made.append(mfig.per_class_figure(target.y, target.classes, models))
+    if target.task == CLASSIFICATION:
+        made.append(mfig.calibration_figure(target.y, models))
+    for i, gated in enumerate(per_slice):
+        rule = gated.rule
+        bound = {k: v for k, v in (("min", rule.min), ("max", rule.max)) if v is not None}
+        figure_id = mfig.SLICES_ID if i == 0 else f"{mfig.SLICES_ID}.{i + 1}"
+        made.append(mfig.slices_figure(rule.column, rule.metric, gated.values, gated.rows,
+                                       bound, figure_id))
+    return [f for f in made if f is not None]
+
+
+def _importance(
+    result: GateResult,
+    policy: Policy,
+    inputs: GateInputs,
+    target: mdata.Target,
+    candidate: Scored,
+    champion: Scored | None,
+    baseline: Baseline,
+) -> str | None:
+    """Permutation importance of candidate and champion (a table and a figure), when the
+    candidate can be called. Shown, not judged: a failure to compute it is returned (and
+    recorded in the result's data), never raised."""
+    settings = inputs.importance
+    if not settings.enabled or candidate.model is None or candidate.features is None:
+        return None
+    rival = None
+    if champion is not None and champion.model is not None and champion.features is not None:
+        rival = Contender("champion", champion.model, champion.features)
+    has_proba = candidate.outputs.proba is not None and (
+        rival is None or champion is None or champion.outputs.proba is not None)
+    metric_name = primary_metric(
+        list(policy.thresholds), policy.champion.metrics if policy.champion else [],
+        target.task, target.n_classes, has_proba,
+    )
+    try:
+        found = permutation_shift(
+            Contender("candidate", candidate.model, candidate.features), rival, target,
+            metric_name, baseline, settings, inputs.seed,
+        )
+    except Exception as exc:  # a chart must never stop the gate
+        return f"{type(exc).__name__}: {exc}"
+    if found is not None:
+        table, figure = found
+        result.tables.append(table)
+        result.figures.append(figure)
+    return None
 
 
 def _budgets(result: GateResult, policy: Policy, cand: Scored, inputs: GateInputs) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from mlgate.config import Config
 from mlgate.errors import InputError
 from mlgate.model.gate import GateInputs
+from mlgate.model.importance import ImportanceSettings
 from mlgate.model.loading import LoadRules, reject_uri
 from mlgate.model.mlflow_model import is_mlflow_dir
 from mlgate.model.mlflow_registry import resolve_tracking_uri
@@ -78,6 +79,7 @@ def inputs_from_config(
         results_dir=results_dir,
         where=where,
         config=config,
+        importance=ImportanceSettings.from_section(section.get("importance")),
     )
 
 
