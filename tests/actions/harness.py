@@ -419,6 +419,11 @@ class Runner:
                 if not ok:
                     return StepRun(step_id, name, "failure", "failure", {},
                                    note="artifact stand-in failed")
+                stored = self.artifacts_dir / (with_.get("name") or "artifact")
+                if action == "actions/upload-artifact" and stored.exists():
+                    # What upload-artifact outputs: the artifact's page (here its copy).
+                    outputs["artifact-url"] = ("https://github.com/owner/repo/actions/runs/1/"
+                                               f"artifacts/{stored.name}")
             self.note(f"skip {step_id}: {uses} is a third-party action (not run by the harness)"
                       + (f"; stand-in outputs: {outputs}" if outputs else ""))
             return StepRun(step_id, name, "success", "success", outputs,
