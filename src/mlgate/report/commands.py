@@ -62,6 +62,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="write the self-contained HTML report to FILE and copy "
                    "report.attachments beside it under attachments/ (default: report.html "
                    "beside the results when a markdown report is published)")
+    p.add_argument("--no-html", action="store_true",
+                   help="write no HTML report (an earlier step wrote and uploaded it)")
     p.add_argument("--html-url", default="", metavar="URL",
                    help="where the HTML report can be opened (the artifact's URL): adds a "
                    "'Full report' link to the PR comment and the job summary")
@@ -79,8 +81,11 @@ def _report(args: argparse.Namespace) -> list[GateResult]:
     outputs: dict[str, Any] = {}
     markdown_out = bool(options["summary"] or options["pr_comment"])
     html_file = args.html or (_beside(Path(args.results)) if markdown_out else None)
-    if html_file:
-        outputs.update(write_html_report(Path(html_file), results, title, args.config))
+    if html_file and not args.no_html:
+        written = write_html_report(Path(html_file), results, title, args.config)
+        outputs.update(written)
+        published.add(CheckResult("html report", Status.PASS, f"wrote {written['html']}",
+                                  value=written["html"]))
     footer = full_report_line(args.html_url)
     args.markdown_footer = footer  # the job summary the CLI writes for this command carries it
     if options["summary"]:
