@@ -131,7 +131,8 @@ def publish(results: list[GateResult], args: argparse.Namespace) -> int:
     json_path = getattr(args, "json_file", None)
     if json_path:
         write_json(json_path, results, command)
-    write_step_summary(results, f"mlgate {command}")
+    write_step_summary(results, f"mlgate {command}",
+                       footer=str(getattr(args, "markdown_footer", "") or ""))
     outputs: dict[str, object] = {"status": "pass" if all(r.passed for r in results) else "fail"}
     if json_path:
         outputs["report"] = str(Path(json_path))

@@ -79,6 +79,9 @@ def run_pipeline(
             f"stage {unknown[0]!r} is not available (known: {', '.join(sorted(stages))})",
             config.where("pipeline", event),
         )
+    from mlgate.report.attachments import attachment_patterns
+
+    attachment_patterns(config)  # a pattern reaching outside the repository stops the run now
     # One directory per event, so a release run never overwrites the pull request's evidence.
     ctx = RunContext(config, event, config.results_dir / event, options=options or {})
     ctx.results_dir.mkdir(parents=True, exist_ok=True)
@@ -91,15 +94,30 @@ def run_pipeline(
             ctx.previous.append(stopped)
             write_json(ctx.results_dir / f"{name}.json", [stopped], f"run:{name}")
             _skip_rest(ctx, names)
-            write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
+            write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}",
+                          _attached(config))
             raise
         ctx.previous.append(result)
         write_json(ctx.results_dir / f"{name}.json", [result], f"run:{name}")
         if not result.passed:
             break
     _skip_rest(ctx, names)
-    write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}")
+    write_reports(ctx.results_dir, ctx.previous, f"mlgate run --stage {event}",
+                  _attached(config, strict=True))
     return ctx.previous
+
+
+def _attached(config: Config, strict: bool = False) -> list[dict[str, Any]]:
+    """The attachments the HTML report lists. After a stage stopped on bad input (``strict``
+    False) a problem with them must not replace the error being reported, so none are listed."""
+    from mlgate.report.attachments import attachment_entries, collect_attachments
+
+    try:
+        return attachment_entries(config, collect_attachments(config))
+    except InputError:
+        if strict:
+            raise
+        return []
 
 
 def _skip_rest(ctx: RunContext, names: list[str]) -> None:
@@ -157,11 +175,18 @@ def _in_git_work_tree(directory: Path) -> bool:
         return False
 
 
-def write_reports(results_dir: Path, results: list[GateResult], title: str) -> None:
+def write_reports(results_dir: Path, results: list[GateResult], title: str,
+                  attachments: list[dict[str, Any]] | None = None) -> None:
+    """report.json, report.md, report.xml and the self-contained report.html (last: drawing its
+    figures is the slow part, and the others must exist whatever happens to it)."""
+    from mlgate.report.html import render_html
+
     results_dir.mkdir(parents=True, exist_ok=True)
     write_json(results_dir / "report.json", results, title)
     (results_dir / "report.md").write_text(render_markdown(results, title), encoding="utf-8")
     (results_dir / "report.xml").write_text(render_junit(results), encoding="utf-8")
+    (results_dir / "report.html").write_text(render_html(results, title, attachments or []),
+                                             encoding="utf-8")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -171,7 +196,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         help="run the whole pipeline (pr or release)",
         description="Run the stages configured in mlgate.yaml for an event, in "
         "order, stopping at the first failing gate. Reports go to "
-        "results_dir (report.json, report.md, report.xml).",
+        "results_dir (report.json, report.md, report.xml, report.html).",
     )
     p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: mlgate.yaml)")
     p.add_argument(
@@ -210,5 +235,5 @@ def _run(args: argparse.Namespace) -> list[GateResult]:
                            {"quiet": bool(args.quiet), "receive": args.receive})
     if not args.quiet:
         where = config.results_dir / args.stage
-        print(f"reports: {log_text(where)}/report.md, report.json, report.xml")
+        print(f"reports: {log_text(where)}/report.md, report.html, report.json, report.xml")
     return results

@@ -419,6 +419,11 @@ class Runner:
                 if not ok:
                     return StepRun(step_id, name, "failure", "failure", {},
                                    note="artifact stand-in failed")
+                stored = self.artifacts_dir / (with_.get("name") or "artifact")
+                if action == "actions/upload-artifact" and stored.exists():
+                    # What upload-artifact outputs: the artifact's page (here its copy).
+                    outputs["artifact-url"] = ("https://github.com/owner/repo/actions/runs/1/"
+                                               f"artifacts/{stored.name}")
             self.note(f"skip {step_id}: {uses} is a third-party action (not run by the harness)"
                       + (f"; stand-in outputs: {outputs}" if outputs else ""))
             return StepRun(step_id, name, "success", "success", outputs,
@@ -435,11 +440,13 @@ class Runner:
     def _artifact(self, action: str, with_: Mapping[str, str]) -> bool:
         """actions/upload-artifact and download-artifact for one directory: upload copies its
         contents under the artifact's name (a second upload of a name fails, as it does on
-        GitHub without ``overwrite``), download copies them back to ``path``."""
+        GitHub without ``overwrite: true``), download copies them back to ``path``."""
         name = with_.get("name") or "artifact"
         store = self.artifacts_dir / name
         if action == "actions/upload-artifact":
             source = Path(with_["path"])
+            if store.exists() and with_.get("overwrite") == "true":
+                shutil.rmtree(store)  # upload-artifact deletes the old artifact first
             if store.exists():
                 self.note(f"upload-artifact: {name} exists already")
                 return False

@@ -142,6 +142,10 @@ def test_report_on_the_emulator(runner: Runner, churn_repo: Path, github_emulato
     comments = github_emulator.comments_on(12)
     assert len(comments) == 1
     assert "validate-data" in comments[0]["body"] or "data" in comments[0]["body"]
+    # The HTML report went up as an artifact and the comment links it.
+    assert "Full report: [report.html](<https://github.com/" in comments[0]["body"]
+    artifact = gh.artifacts_dir / "mlgate-report-harness"
+    assert "Evidence" in (artifact / "report.html").read_text(encoding="utf-8")
     assert [c["conclusion"] for c in github_emulator.check_runs.values()] == ["success"] * 2
     assert github_emulator.statuses_for(head)
 

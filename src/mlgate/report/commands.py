@@ -56,7 +56,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--status-context", default="", help="commit status context "
                    "(default: 'mlgate / ARTIFACT')")
     p.add_argument("--config", metavar="FILE",
-                   help="mlgate.yaml whose `github` section switches targets on")
+                   help="mlgate.yaml whose `github` section switches targets on (its "
+                   "`report.attachments` are read from ./mlgate.yaml when not given)")
+    p.add_argument("--html", metavar="FILE",
+                   help="write the self-contained HTML report to FILE and copy "
+                   "report.attachments beside it under attachments/ (default: report.html "
+                   "beside the results when a markdown report is published)")
+    p.add_argument("--no-html", action="store_true",
+                   help="write no HTML report (an earlier step wrote and uploaded it)")
+    p.add_argument("--html-url", default="", metavar="URL",
+                   help="where the HTML report can be opened (the artifact's URL): adds a "
+                   "'Full report' link to the PR comment and the job summary")
     p.set_defaults(handler=_report)
 
 
@@ -69,8 +79,17 @@ def _report(args: argparse.Namespace) -> list[GateResult]:
     title = f"mlgate: {artifact}" if artifact else "mlgate"
     published = GateResult(gate="github", summary="what `mlgate report` published")
     outputs: dict[str, Any] = {}
+    markdown_out = bool(options["summary"] or options["pr_comment"])
+    html_file = args.html or (_beside(Path(args.results)) if markdown_out else None)
+    if html_file and not args.no_html:
+        written = write_html_report(Path(html_file), results, title, args.config)
+        outputs.update(written)
+        published.add(CheckResult("html report", Status.PASS, f"wrote {written['html']}",
+                                  value=written["html"]))
+    footer = full_report_line(args.html_url)
+    args.markdown_footer = footer  # the job summary the CLI writes for this command carries it
     if options["summary"]:
-        markdown = render_markdown(results, title)
+        markdown = render_markdown(results, title) + footer
         if not os.environ.get("GITHUB_STEP_SUMMARY"):
             print(markdown)
         # With GITHUB_STEP_SUMMARY set the CLI appends the summary of every command.
@@ -114,7 +133,7 @@ def _publish(
     sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
-        body = render_markdown(results, title)
+        body = render_markdown(results, title) + full_report_line(args.html_url)
         run_link = link_destination(ctx.run_url)
         if run_link:
             body += f"\n[workflow run]({run_link})\n"
@@ -151,6 +170,47 @@ def _publish(
                                   f"deployment {deployment['id']} to {args.deployment}: {state}"))
         outputs["deployment_id"] = deployment["id"]
         outputs["deployment_status"] = status["state"]
+
+
+def full_report_line(url: str) -> str:
+    """The markdown line linking the HTML report, or "" without a usable http(s) URL."""
+    from mlgate.report.text import link_destination
+
+    destination = link_destination(url)
+    return f"\nFull report: [report.html]({destination})\n" if destination else ""
+
+
+def write_html_report(target: Path, results: list[GateResult], title: str,
+                      config: str | None) -> dict[str, str]:
+    """Write the HTML report and copy the configured attachments beside it (under
+    ``attachments/``, keeping their repository paths), so one directory is the artifact.
+
+    Step outputs: ``html`` (the file) and ``html_dir`` (the directory to upload).
+    """
+    import shutil
+
+    from mlgate.config import find_config
+    from mlgate.report.attachments import attachment_entries, collect_attachments
+    from mlgate.report.html import render_html
+
+    try:
+        found = find_config(config)
+    except InputError:
+        found = None  # a broken mlgate.yaml is reported as it is; it attaches nothing
+    files = collect_attachments(found) if found is not None else []
+    entries = attachment_entries(found, files) if found is not None else []
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for path, entry in zip(files, entries, strict=True):
+        copy = target.parent / "attachments" / entry["path"]
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    target.write_text(render_html(results, title, entries), encoding="utf-8")
+    return {"html": str(target), "html_dir": str(target.parent)}
+
+
+def _beside(results: Path) -> Path:
+    """report.html beside the reports read: in their directory, or beside the one file."""
+    return (results if results.is_dir() else results.parent) / "report.html"
 
 
 def _named(base: str, artifact: str) -> str:

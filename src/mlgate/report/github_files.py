@@ -33,14 +33,16 @@ def write_step_outputs(outputs: Mapping[str, Any], env: Mapping[str, str] | None
 
 
 def write_step_summary(
-    results: list[GateResult], title: str, env: Mapping[str, str] | None = None
+    results: list[GateResult], title: str, env: Mapping[str, str] | None = None,
+    footer: str = "",
 ) -> None:
-    """Append the markdown report to ``$GITHUB_STEP_SUMMARY``."""
+    """Append the markdown report to ``$GITHUB_STEP_SUMMARY``; ``footer`` is markdown a command
+    adds after it (``mlgate report``'s link to the HTML report)."""
     target = (env if env is not None else os.environ).get("GITHUB_STEP_SUMMARY")
     if not target:
         return
     with open(target, "a", encoding="utf-8") as fh:
-        fh.write(render_markdown(results, title))
+        fh.write(render_markdown(results, title) + footer)
 
 
 def emit_annotations(
