@@ -114,7 +114,7 @@ def _publish(
     sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
-        body = render_markdown(results, title)
+        body = render_markdown(results, title, budget=reporting.BUDGET)  # Mermaid charts
         run_link = link_destination(ctx.run_url)
         if run_link:
             body += f"\n[workflow run]({run_link})\n"

@@ -78,6 +78,7 @@ class _Plot:
     colour: str
     swatch: str
     note: str = ""
+    of: str = ""  # an interval bound's series
 
 
 def label(value: object, limit: int = LABEL_MAX) -> str:
@@ -146,7 +147,7 @@ def _plots(figure: Figure) -> tuple[list[_Plot], list[str]]:
             if bound is not None and any(v is not None for v in bound):
                 filled, _ = _filled(bound, "line", floor)
                 bands.append(_Plot("line", f"{s.name} {which}", filled, _tint(colour), swatch,
-                                   note="interval bound"))
+                                   note="interval bound", of=s.name))
     order = ([*main, *bands] if kind == "bar" else [*bands, *main])
     for i, t in enumerate(figure.thresholds):
         colour, swatch = THRESHOLD_COLOURS[min(i, len(THRESHOLD_COLOURS) - 1)]
@@ -246,11 +247,14 @@ def _init(plots: list[_Plot]) -> str:
 
 
 def _legend(plots: list[_Plot], missing: list[str]) -> list[str]:
+    """One entry per plot in declaration order; a series' two bounds share one entry."""
     parts = []
-    for p in plots:
+    for i, p in enumerate(plots):
         what = f"{p.swatch} {label(p.name)}"
         if p.note == "interval bound":
-            what = f"light {what} (interval bound)"
+            if i and plots[i - 1].note == "interval bound" and plots[i - 1].of == p.of:
+                continue  # "high" right after its "low"
+            what = f"light {p.swatch} {label(p.of)} interval bounds"
         elif p.note == "threshold":
             what = f"{what} (threshold)"
         elif p.kind == "line" and any(q.kind == "bar" for q in plots):
