@@ -159,12 +159,13 @@ def _plots(figure: Figure) -> tuple[list[_Plot], list[str]]:
 def _filled(values: list[float | None], kind: str, floor: float) -> tuple[list[float], list[int]]:
     """Every point a number (see "Gaps" in the module docstring), and where there was none."""
     gaps = [i for i, v in enumerate(values) if v is None or not math.isfinite(v)]
-    known = [(i, float(v)) for i, v in enumerate(values) if i not in set(gaps) and v is not None]
+    holes = set(gaps)
+    known = [(i, float(v)) for i, v in enumerate(values) if i not in holes and v is not None]
     if kind == "bar" or not known:
-        return [floor if i in set(gaps) else float(v or 0.0) for i, v in enumerate(values)], gaps
+        return [floor if i in holes else float(v or 0.0) for i, v in enumerate(values)], gaps
     out: list[float] = []
     for i, v in enumerate(values):
-        if i not in set(gaps) and v is not None:
+        if i not in holes and v is not None:
             out.append(float(v))
             continue
         before = [(j, y) for j, y in known if j < i]
