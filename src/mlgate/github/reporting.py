@@ -7,7 +7,9 @@ check-run output, whatever the docs say: GitHub answers "summary exceeds a maxim
 65535"; 140 characters for status descriptions) and annotations are sent in batches of 50, the
 most GitHub accepts per request.
 
-Markdown comes from :func:`render_markdown`, which escapes everything from data; the API's
+Before that, :func:`render_markdown` fits the report into :data:`BUDGET` by leaving out
+figures (least important first) and table rows, and says so: the trim only cuts what that could
+not. Markdown comes from :func:`render_markdown`, which escapes everything from data; the API's
 plain-text fields (titles, annotation messages, descriptions, names) go through
 :func:`plain_text`: one line, no control characters, within the limit.
 """
@@ -25,6 +27,10 @@ from mlgate.result import GateResult, Status
 
 MAX_OUTPUT = 65535
 MAX_COMMENT = 65536
+#: What a comment or check-run summary is rendered within (UTF-8 bytes): figures and table rows
+#: are left out to fit (:mod:`mlgate.report.fit`), with room for the marker and the run link;
+#: :func:`trim` stays the last resort.
+BUDGET = 60_000
 MAX_DESCRIPTION = 140
 MAX_TITLE = 255
 MAX_NOTE = 65535  # annotation message: 64 KB
@@ -152,7 +158,10 @@ def publish_check_run(
     notes = check_annotations(results)
     output = {
         "title": check_title(results),
-        "summary": trim(render_markdown(results, title), MAX_OUTPUT),
+        # Tables, not Mermaid: GitHub documents Mermaid for comments and Markdown files, not
+        # for check-run output (docs/github.md, "Charts").
+        "summary": trim(render_markdown(results, title, figures="table", budget=BUDGET),
+                        MAX_OUTPUT),
     }
     body: dict[str, Any] = {
         "name": plain_text(name, MAX_TITLE),

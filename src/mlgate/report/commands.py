@@ -133,7 +133,8 @@ def _publish(
     sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
-        body = render_markdown(results, title) + full_report_line(args.html_url)
+        line = full_report_line(args.html_url)
+        body = render_markdown(results, title, budget=reporting.BUDGET - len(line.encode())) + line
         run_link = link_destination(ctx.run_url)
         if run_link:
             body += f"\n[workflow run]({run_link})\n"

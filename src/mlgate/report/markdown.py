@@ -7,8 +7,13 @@ only the table frames, icons and headings written below are markdown.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from mlgate.figures import Figure
+from mlgate.report import mermaid
+from mlgate.report.figure_table import figure_table
+from mlgate.report.fit import Block, fit
 from mlgate.report.text import (
     code_block,
     code_span,
@@ -19,19 +24,37 @@ from mlgate.report.text import (
 )
 from mlgate.result import Chart, GateResult, Status, Table
 
+FIGURE_MODES = ("mermaid", "table")
 ICONS = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥"}
 BAR_WIDTH = 30
 
 
-def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
+def render_markdown(
+    results: list[GateResult],
+    title: str = "mlgate",
+    *,
+    figures: str = "mermaid",
+    budget: int | None = None,
+) -> str:
+    """The report as GitHub markdown.
+
+    ``figures`` says how a gate's figures are drawn: ``"mermaid"`` as charts GitHub renders
+    (PR comments, job summaries: see "Charts" in docs/github.md), ``"table"`` as tables of
+    their numbers (a check run's summary, whose Mermaid rendering GitHub does not document).
+    ``budget`` (UTF-8 bytes) makes the report fit a GitHub limit by leaving out figures, least
+    important first, then table rows, and saying so at the end (:mod:`mlgate.report.fit`).
+    """
+    if figures not in FIGURE_MODES:
+        raise ValueError(f"figures must be one of {FIGURE_MODES}, not {figures!r}")
     overall = Status.worst([r.status for r in results])
     lines = [f"## {ICONS[overall]} {markdown_label(title)}: {overall.value}", ""]
     lines += ["| gate | status | checks | failed |", "|---|---|---|---|"]
     for r in results:
         status = f"{ICONS[r.status]} {r.status.value}"
         lines.append(f"| {_cell(r.gate)} | {status} | {len(r.checks)} | {len(r.failures)} |")
+    blocks = [Block(lines)]
     for r in results:
-        lines += ["", f"### {_cell(r.gate)}", ""]
+        lines = ["", f"### {_cell(r.gate)}", ""]
         if r.summary:
             lines += [_cell(r.summary), ""]
         if r.checks:
@@ -41,13 +64,16 @@ def render_markdown(results: list[GateResult], title: str = "mlgate") -> str:
                     f"| {_cell(c.name)} | {ICONS[c.status]} {c.status.value} | {_cell(c.value)} "
                     f"| {_cell(c.threshold)} | {_cell(c.message)} |"
                 )
-        for table in r.tables:
-            lines += ["", *_table(table)]
+        blocks.append(Block(lines))
+        blocks += [_table_block(table) for table in r.tables]
+        lines = []
         for chart in r.charts:
             lines += ["", *_chart(chart)]
+        blocks.append(Block(lines))
+        blocks += [_figure_block(f, figures) for f in r.figures]
         if r.evidence:
-            lines += ["", "Evidence: " + ", ".join(code_span(e) for e in r.evidence)]
-    return "\n".join(lines) + "\n"
+            blocks.append(Block(["", "Evidence: " + ", ".join(code_span(e) for e in r.evidence)]))
+    return fit(blocks, budget)
 
 
 def render_terminal(results: list[GateResult]) -> str:
@@ -82,6 +108,38 @@ def _wrote(result: GateResult) -> list[Any]:
     """``data["wrote"]`` when it is a list (a report read back from JSON may hold anything)."""
     wrote = result.data.get("wrote")
     return wrote if isinstance(wrote, list) else []
+
+
+def _table_block(table: Table, figure: Figure | None = None) -> Block:
+    """A table as a block whose rows :func:`fit` may shorten (or drop, for a figure's)."""
+    lines = ["", *_table(table)]
+    rows = len(table.rows)
+    if figure is None:
+        return Block(lines, head=len(lines) - rows, rows=rows)
+    if figure.note:
+        lines += ["", f"*{_cell(figure.note)}*"]
+    return Block(lines, figure=figure.id, priority=figure.priority)
+
+
+def _figure_block(figure: Figure, mode: str) -> Block:
+    """A figure as a Mermaid chart with its legend and note, or as a table of its numbers."""
+    drawable = bool(figure.x) and bool(figure.thresholds or any(
+        v is not None for s in figure.series for v in s.values))
+    if mode == "table" or not drawable:
+        return _table_block(figure_table(figure), figure)
+    chart = mermaid.render(figure)
+    fence = "`" * max(3, _longest_backticks(chart.source) + 1)  # none by construction
+    lines = ["", fence + "mermaid", chart.source, fence]
+    notes = [_cell(line) for line in chart.legend]
+    if figure.note:
+        notes.append(f"*{_cell(figure.note)}*")
+    if notes:
+        lines += ["", "\\\n".join(notes)]  # a backslash at a line's end: a line break
+    return Block(lines, figure=figure.id, priority=figure.priority)
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)
 
 
 def _table(table: Table) -> list[str]:
