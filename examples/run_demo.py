@@ -99,6 +99,18 @@ def print_summary(results_dir: Path) -> None:
     print()
 
 
+def print_charts(pr_results: Path) -> None:
+    """Where the pictures are: the PR comment's Mermaid charts and report.html's SVG charts."""
+    comment, html = pr_results / "comment.md", pr_results / "report.html"
+    if comment.exists():
+        charts = comment.read_text(encoding="utf-8").count("```mermaid")
+        print(f"PR comment:      {comment} ({charts} Mermaid charts, "
+              f"{len(comment.read_bytes()):,} bytes of GitHub's 65,536)")
+    if html.exists():
+        charts = html.read_text(encoding="utf-8").count('data-figure="')
+        print(f"HTML report:     {html} ({charts} charts; open it in a browser)")
+
+
 def main() -> int:
     keep = os.environ.get("MLGATE_DEMO_DIR")
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="mlgate-demo-"))
@@ -113,6 +125,10 @@ def main() -> int:
     sh("git", "push", "--quiet", "origin", "main", cwd=repo)
     mlgate = [python, "-m", "mlgate"]
     status = sh(*mlgate, "run", "--stage", "pr", cwd=repo, check=False)
+    pr_results = repo / ".mlgate" / "results" / "pr"
+    # the pull-request comment as `mlgate report --pr-comment` would post it (no GitHub here)
+    sh(*mlgate, "report", "--results", str(pr_results), "--no-html",
+       "--comment-file", str(pr_results / "comment.md"), cwd=repo, check=False)
     if status == 0:
         # release: gates again, register the version, promote it to staging (ledger.release_to)
         status = sh(*mlgate, "run", "--stage", "release", cwd=repo, check=False)
@@ -130,7 +146,9 @@ def main() -> int:
             sh(str(gto), "show", "-r", ".", cwd=repo, check=False)
     print_summary(repo / ".mlgate" / "results")
     print(f"demo repository: {repo} (origin: {workdir / 'origin.git'})")
-    print(f"reports:         {repo / '.mlgate' / 'results'}/{{pr,release}}/report.md, .json, .xml")
+    print(f"reports:         {repo / '.mlgate' / 'results'}/{{pr,release}}/report.md, .html, "
+          ".json, .xml")
+    print_charts(pr_results)
     print("demo: PASSED" if status == 0 else f"demo: FAILED (exit {status})")
     return status
 

@@ -67,7 +67,23 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--html-url", default="", metavar="URL",
                    help="where the HTML report can be opened (the artifact's URL): adds a "
                    "'Full report' link to the PR comment and the job summary")
+    p.add_argument("--comment-file", metavar="FILE",
+                   help="write the pull-request comment to FILE exactly as --pr-comment would "
+                   "post it (charts, GitHub's size limit), without GitHub: to preview it")
     p.set_defaults(handler=_report)
+
+
+def comment_body(results: list[GateResult], title: str, html_url: str, run_url: str) -> str:
+    """The sticky comment's text: Mermaid charts within GitHub's size limit (the least
+    important charts left out first), the link to the HTML report and to the workflow run."""
+    from mlgate.github import reporting
+    from mlgate.report import render_markdown
+    from mlgate.report.text import link_destination
+
+    line = full_report_line(html_url)
+    run_link = link_destination(run_url)
+    tail = line + (f"\n[workflow run]({run_link})\n" if run_link else "")
+    return render_markdown(results, title, budget=reporting.BUDGET - len(tail.encode())) + tail
 
 
 def _report(args: argparse.Namespace) -> list[GateResult]:
@@ -79,7 +95,7 @@ def _report(args: argparse.Namespace) -> list[GateResult]:
     title = f"mlgate: {artifact}" if artifact else "mlgate"
     published = GateResult(gate="github", summary="what `mlgate report` published")
     outputs: dict[str, Any] = {}
-    markdown_out = bool(options["summary"] or options["pr_comment"])
+    markdown_out = bool(options["summary"] or options["pr_comment"] or args.comment_file)
     html_file = args.html or (_beside(Path(args.results)) if markdown_out else None)
     if html_file and not args.no_html:
         written = write_html_report(Path(html_file), results, title, args.config)
@@ -93,6 +109,13 @@ def _report(args: argparse.Namespace) -> list[GateResult]:
         if not os.environ.get("GITHUB_STEP_SUMMARY"):
             print(markdown)
         # With GITHUB_STEP_SUMMARY set the CLI appends the summary of every command.
+    if args.comment_file:
+        target = Path(args.comment_file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(comment_body(results, title, args.html_url, ""), encoding="utf-8")
+        published.add(CheckResult("pr comment file", Status.PASS, f"wrote {target}",
+                                  value=str(target)))
+        published.data["wrote"] = [str(target)]
     if options["pr_comment"] or options["check_run"] or options["commit_status"] or args.deployment:
         _publish(args, options, results, artifact, title, published, outputs)
     published.data["outputs"] = outputs
@@ -112,8 +135,6 @@ def _publish(
     from mlgate.github.client import GitHubClient
     from mlgate.github.context import GitHubContext
     from mlgate.github.permissions import PR_COMMENT
-    from mlgate.report import render_markdown
-    from mlgate.report.text import link_destination
 
     ctx = GitHubContext.from_env()
     client = GitHubClient.from_env()
@@ -133,11 +154,7 @@ def _publish(
     sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
-        line = full_report_line(args.html_url)
-        body = render_markdown(results, title, budget=reporting.BUDGET - len(line.encode())) + line
-        run_link = link_destination(ctx.run_url)
-        if run_link:
-            body += f"\n[workflow run]({run_link})\n"
+        body = comment_body(results, title, args.html_url, ctx.run_url)
         done = reporting.upsert_comment(client, pr, body, workflow=workflow, artifact=artifact)
         published.add(CheckResult("pr comment", Status.PASS,
                                   f"{done.action} comment {done.id} on pull request #{pr}",
