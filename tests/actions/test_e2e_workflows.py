@@ -374,7 +374,10 @@ def test_starter_pr_workflow_trains_apart_and_gates_what_it_received(
     assert any(c["name"] == "received models/candidate.skops" and c["status"] == "pass"
                for c in report[0]["checks"])
     assert log.count("::group::install the project's requirements") >= 2  # both jobs
-    assert len(github_emulator.comments_on(11)) == 1
+    (comment,) = github_emulator.comments_on(11)
+    assert "```mermaid" in comment["body"]  # the charts
+    assert "Full report: [report.html](<https://github.com/" in comment["body"]
+    assert "data-figure=" in (pr.artifacts_dir / "mlgate-report-gate" / "report.html").read_text()
     (run,) = github_emulator.check_runs.values()
     assert run["conclusion"] == "success" and run["head_sha"] == head
 
