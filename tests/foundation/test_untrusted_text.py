@@ -460,8 +460,13 @@ def shown_names() -> list[str]:
 
 def test_job_summary_of_hostile_data_is_inert(hostile_run: HostileRun) -> None:
     html = github_html(hostile_run.summary)
+    # em and br are ours: a chart's note in italics, its legend's line break
     p = assert_inert(html, {"h2", "h3", "p", "table", "thead", "tbody", "tr", "th", "td",
-                            "strong", "pre", "code"})
+                            "strong", "pre", "code", "em", "br"})
+    charts = hostile_run.summary.split("```mermaid")[1:]
+    assert charts  # the drift chart of the hostile columns
+    for chart in charts:  # our one init directive per chart, nothing from data
+        assert chart.split("```")[0].count("%%") == 2
     for name in shown_names():
         assert name in p.text, name
     for value in ("<img src=x onerror=alert(1)>", "@alice", "![x](https://evil.example/p.png)",
@@ -503,7 +508,7 @@ def test_published_comment_and_check_run_are_inert(
                       "--commit-status", "--artifact", artifact])
     assert out.code == 1, out.stderr
     allowed = {"h2", "h3", "p", "table", "thead", "tbody", "tr", "th", "td", "strong", "pre",
-               "code"}
+               "code", "em", "br"}  # em, br: a chart's note and legend line break (ours)
 
     (comment,) = github_emulator.comments_on(pr_event)
     mark = marker("ml-pr-gate", artifact)

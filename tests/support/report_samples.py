@@ -37,24 +37,24 @@ def figures() -> list[Figure]:
     """One figure of each kind with intervals and thresholds, one with gaps and mathtext-like
     labels, and an empty one."""
     return [
-        Figure("model.metrics", "Candidate vs champion", "bar", ["roc_auc", "log_loss"],
+        Figure("sample.metrics", "Candidate vs champion", "bar", ["roc_auc", "log_loss"],
                [Series("candidate", [0.86, 0.41], low=[0.84, 0.39], high=[0.88, 0.43]),
                 Series("champion", [0.83, None])],
                y_label="value", thresholds=[Threshold("minimum roc_auc", 0.8)], priority=10,
                note="Bars are point estimates; whiskers a 95% bootstrap interval."),
-        Figure("model.roc", "ROC curve", "line", [0.0, 0.25, 0.5, 0.75, 1.0],
+        Figure("sample.roc", "ROC curve", "line", [0.0, 0.25, 0.5, 0.75, 1.0],
                [Series("candidate", [0.0, 0.7, 0.86, 0.95, 1.0],
                        low=[0.0, 0.65, 0.82, 0.93, 1.0], high=[0.0, 0.75, 0.9, 0.97, 1.0]),
                 Series("champion", [0.0, 0.6, None, 0.9, 1.0])],
                x_label="false positive rate", y_label="true positive rate", y_range=(0, 1)),
-        Figure("data.drift", f"Drift per column {HOSTILE}", "bar",
+        Figure("sample.drift", f"Drift per column {HOSTILE}", "bar",
                ["age", f"$\\frac{{1}}{{0}}$ {HOSTILE}", "_private"],
                [Series("psi $x$", [0.05, 0.31, None])],
                thresholds=[Threshold("psi limit", 0.2)], x_label="column"),
-        Figure("load.latency", "Latency over the run", "line", ["0s", "10s", "20s"],
+        Figure("sample.latency", "Latency over the run", "line", ["0s", "10s", "20s"],
                [Series("p95 ms", [120.0, None, 135.0])],
                thresholds=[Threshold("SLO", 200.0)]),
-        Figure("model.empty", "Nothing measured", "line", [], []),
+        Figure("sample.empty", "Nothing measured", "line", [], []),
     ]
 
 
