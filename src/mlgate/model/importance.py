@@ -37,8 +37,8 @@ class ImportanceSettings:
     """``model.importance`` of mlgate.yaml (defaults as in the schema)."""
 
     enabled: bool = True
-    n_repeats: int = 5
-    max_rows: int = 2000
+    n_repeats: int = 3
+    max_rows: int = 1000
     top: int = 10
 
     @classmethod
@@ -46,8 +46,8 @@ class ImportanceSettings:
         section = section or {}
         return cls(
             enabled=bool(section.get("enabled", True)),
-            n_repeats=int(section.get("n_repeats", 5)),
-            max_rows=int(section.get("max_rows", 2000)),
+            n_repeats=int(section.get("n_repeats", 3)),
+            max_rows=int(section.get("max_rows", 1000)),
             top=int(section.get("top", 10)),
         )
 
