@@ -78,6 +78,10 @@ def test_report_of_real_gates_renders_in_chromium(churn_repo: Path, tmp_path: Pa
                 assert drawn > 5, (figure_id, drawn)
             assert page.locator("section.profile").count() >= 1
             assert page.locator("section.profile").first.is_visible()
+            # the example's categorical column `plan`: its values and shares, reference and now
+            profile = page.locator("section.profile").first.inner_text()
+            for value in ("basic", "standard", "premium"):
+                assert value in profile, value
             assert page.locator("#evidence").is_visible()
             assert "sha256:" in page.locator("#evidence").inner_text()
             assert page.evaluate("document.querySelectorAll('script').length") == 0

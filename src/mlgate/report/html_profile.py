@@ -82,9 +82,10 @@ def _stats(mapping: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _top(stats: dict[str, Any]) -> dict[str, Any]:
-    """``top: [[value, share], ...]`` as {value text: share}, in the given order."""
+    """``top: [{"value": ..., "share": ...}, ...]`` (as :mod:`mlgate.data.profile` writes it)
+    as {value text: share}, in the given order; anything else in the list is skipped."""
     out: dict[str, Any] = {}
-    for pair in stats.get("top") or []:
-        if isinstance(pair, list | tuple) and len(pair) == 2:
-            out.setdefault(fmt(pair[0]), pair[1])
+    for item in stats.get("top") or []:
+        if isinstance(item, dict) and "value" in item:
+            out.setdefault(fmt(item["value"]), item.get("share"))
     return out
