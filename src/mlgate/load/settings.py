@@ -296,6 +296,8 @@ def _payload(
     if model_name is None:
         model_name = section.get("model_name")
     if protocol.name != "mlgate":
+        if protocol_flag and not template_flag:
+            template = None  # --protocol replaces the configured body, as flags do
         if template is not None:
             raise InputError(f"a template and protocol {protocol.name} both shape the body: "
                              "choose one", where("payload.template", "--template",
