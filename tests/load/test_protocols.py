@@ -380,4 +380,6 @@ def test_oip_load_test_against_mlgate_serve(churn_repo: Path, tmp_path: Path) ->
     assert res.code == 0, res.stdout + res.stderr
     load = json.loads(report.read_text())["gates"][0]["data"]["load"]
     assert load["url"].endswith("/v2/models/candidate/infer")
+    assert load["payload"] == {"protocol": "oip", "rows_per_request": 4,
+                               "model_name": "candidate"}
     assert load["errors"] == 0 and load["requests"] == 20
