@@ -89,6 +89,19 @@ def test_tensor_protocols_refuse_missing_values_naming_the_column(data: Path) ->
             build_bodies(PayloadSpec(data=data, protocol=protocol))
 
 
+def test_datatypes_from_parquet_dtypes(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "typed.parquet"
+    pd.DataFrame({"f32": np.array([1.5, 2.5], dtype="float32"),
+                  "u8": np.array([1, 2], dtype="uint8"),
+                  "cat": pd.Categorical(["x", "y"]),
+                  "flag": [True, False]}).to_parquet(path)
+    tensors = _bodies(path, "oip")[0]["inputs"]
+    assert [t["datatype"] for t in tensors] == ["FP32", "UINT64", "BYTES", "BOOL"]
+
+
 def test_column_no_tensor_datatype_fits_is_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "mixed.parquet"
     import pandas as pd

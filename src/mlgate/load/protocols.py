@@ -91,7 +91,9 @@ def tensor_datatype(series: pd.Series, column: str, source: Any) -> str:
     if types.is_float_dtype(dtype):
         return "FP32" if str(dtype) == "float32" else "FP64"
     values = series.dropna()
-    if (types.is_string_dtype(dtype) or types.is_object_dtype(dtype)) and all(
+    textual = types.is_string_dtype(dtype) or types.is_object_dtype(dtype) or str(dtype) == \
+        "category"
+    if textual and all(
         isinstance(v, str) for v in values
     ):
         return "BYTES"

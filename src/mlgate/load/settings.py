@@ -109,7 +109,7 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
             raise InputError(f"expected 'Name: value', got {item!r}", "--header")
         headers[name.strip()] = value.strip()
     if has_body:
-        headers.setdefault("Content-Type", "application/json")
+        headers.setdefault("Content-Type", PROTOCOLS[payload.protocol].content_type)
 
     slos, profile_file = _slos(flags, section, where, config)
     engine, engine_flag = pick("engine", "engine", "native")
