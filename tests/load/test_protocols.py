@@ -8,6 +8,7 @@ servers (tests/load/protocol_servers.py); each runs a short real load test.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -17,9 +18,21 @@ from pathlib import Path
 import pytest
 import requests
 
+import mlgate
 from mlgate.load.payload import PayloadSpec, build_bodies
 from tests.load import protocol_servers as ps
 from tests.support.cli import run_mlgate
+
+# Started `mlgate serve` processes run this tree's mlgate, whatever the working directory
+# (a relative PYTHONPATH=src would otherwise resolve elsewhere).
+SRC = str(Path(mlgate.__file__).resolve().parents[1])
+CHILD_ENV = {"PYTHONPATH": SRC}
+
+
+@pytest.fixture(autouse=True)
+def _child_pythonpath(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", SRC)
+
 
 COLUMNS = ["age", "income", "plan", "active"]
 CSV = "age,income,plan,active\n31,50.5,a,True\n52,41.25,b,False\n44,,a,True\n"
@@ -300,6 +313,7 @@ def served(_example_template: Path) -> Iterator[str]:
         [sys.executable, "-m", "mlgate", "serve", "--model", "models/candidate.skops",
          "--port", "0", "--model-name", "churn"],
         cwd=_example_template, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **CHILD_ENV},
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
