@@ -48,6 +48,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     r.add_argument("--rows-per-request", type=int, help="rows per request body (default 1)")
     r.add_argument("--template", help="body template (JSON text or file) with {{rows}} or "
                    "{{row}}; default '{\"rows\": {{rows}}}'")
+    r.add_argument("--protocol", help="payload preset: mlgate (default), oip/kserve-v2, "
+                   "tfserving, mlflow, torchserve, bentoml; decides body and path")
+    r.add_argument("--model-name", help="the model's name in the protocol's path (oip, "
+                   "tfserving, torchserve; default for --serve: the file's stem)")
     r.add_argument("--engine", choices=["native", "locust"], help="load generator")
     r.add_argument("--concurrency", type=int, help="generator threads in total (default from "
                    "the rate)")
@@ -66,7 +70,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s = sub.add_parser(
         "serve", parents=[common], help="serve a scikit-learn model over HTTP",
         description="POST /predict with {\"rows\": [{column: value}, ...]} answers predictions "
-        "(and probabilities); GET /health answers status. Runs until Ctrl-C or SIGTERM.",
+        "(and probabilities); GET /health answers status. The Open Inference Protocol (KServe "
+        "v2) too: POST /v2/models/NAME/infer, GET /v2/models/NAME, GET /v2/health/ready and "
+        "/live. Runs until Ctrl-C or SIGTERM.",
     )
     s.add_argument("--model", required=True, help="model file (.skops; pickle with "
                    "--allow-pickle), or a ledger version NAME@vX.Y.Z or NAME#STAGE: its "
@@ -78,6 +84,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one and prints "
                    "the URL (default 8080)")
+    s.add_argument("--model-name", help="the model's name over the Open Inference Protocol "
+                   "(POST /v2/models/NAME/infer; default: the model file's stem, or the "
+                   "ledger name)")
     s.add_argument("--allow-pickle", action="store_true", default=None,
                    help="allow pickle/joblib model files (they run code when loaded); replaces "
                    "model.allow_pickle")
@@ -114,7 +123,8 @@ def _serve(args: argparse.Namespace) -> GateResult:
     with model_to_serve(args.model, args.require_signature) as served:
         label = served.label
         server = serve_model(served.path, args.host, args.port, rules, label=label,
-                             from_ledger=served.from_ledger)
+                             from_ledger=served.from_ledger,
+                             model_name=args.model_name or served.name)
     stopping = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

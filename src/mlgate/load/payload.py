@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.bounded import loads_json
 from mlgate.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TEMPLATE = '{"rows": {{rows}}}'
 POOL = 512  # distinct bodies; the generator cycles through them
@@ -28,6 +31,11 @@ class PayloadSpec:
     seed: int = 0
     data_source: str = "--data"  # how errors name the data file setting
     template_source: str = "--template"
+    protocol: str = "mlgate"  # a preset of mlgate.load.protocols (the template is mlgate's)
+    model_name: str | None = None  # oip, tfserving, torchserve: the model named in the path
+    api: str = "predict"  # bentoml: the service API (endpoint) name
+    api_param: str = "data"  # bentoml: the API method's parameter that takes the rows
+    protocol_source: str = "--protocol"
 
 
 def template_file(spec: PayloadSpec) -> Path | None:
@@ -56,6 +64,17 @@ def read_template(spec: PayloadSpec) -> tuple[str | None, str]:
 
 def read_rows(spec: PayloadSpec, count: int) -> list[dict[str, Any]]:
     """``count`` rows sampled (with replacement, fixed seed) as JSON-ready dicts."""
+    return records(read_sample(spec, count))
+
+
+def records(sample: pd.DataFrame) -> list[dict[str, Any]]:
+    # pandas' JSON writer turns NaN into null and numpy scalars into plain numbers.
+    rows: list[dict[str, Any]] = json.loads(sample.to_json(orient="records", date_format="iso"))
+    return rows
+
+
+def read_sample(spec: PayloadSpec, count: int) -> pd.DataFrame:
+    """``count`` rows sampled (with replacement, fixed seed), as a DataFrame."""
     import pandas as pd
 
     assert spec.data is not None
@@ -75,10 +94,7 @@ def read_rows(spec: PayloadSpec, count: int) -> list[dict[str, Any]]:
     frame = frame.drop(columns=spec.drop)
     if frame.empty:
         raise InputError("data file has no rows to send", path)
-    sample = frame.sample(n=count, replace=True, random_state=spec.seed)
-    # pandas' JSON writer turns NaN into null and numpy scalars into plain numbers.
-    rows: list[dict[str, Any]] = json.loads(sample.to_json(orient="records", date_format="iso"))
-    return rows
+    return frame.sample(n=count, replace=True, random_state=spec.seed)
 
 
 def build_bodies(spec: PayloadSpec) -> list[bytes] | None:
@@ -92,6 +108,8 @@ def build_bodies(spec: PayloadSpec) -> list[bytes] | None:
         return [_checked(template, where)]
     if spec.rows_per_request < 1:
         raise InputError("rows_per_request must be at least 1", spec.data_source)
+    if spec.protocol != "mlgate":
+        return protocol_bodies(spec)
     template = template or DEFAULT_TEMPLATE
     if "{{rows}}" not in template and "{{row}}" not in template:
         raise InputError("template has no {{rows}} or {{row}} placeholder for the data", where)
@@ -105,6 +123,30 @@ def build_bodies(spec: PayloadSpec) -> list[bytes] | None:
         )
         bodies.append(_checked(text, where) if k == 0 else text.encode("utf-8"))
     return bodies
+
+
+def protocol_bodies(spec: PayloadSpec) -> list[bytes]:
+    """Bodies in the format of a protocol preset (:mod:`mlgate.load.protocols`)."""
+    from mlgate.load.protocols import (
+        datatypes,
+        encode,
+        encoder,
+        find_protocol,
+        refuse_missing,
+    )
+
+    protocol = find_protocol(spec.protocol, spec.protocol_source)
+    n = spec.rows_per_request
+    sample = read_sample(spec, POOL * n)
+    assert spec.data is not None
+    types: dict[str, str] = {}
+    if protocol.tensors:
+        types = datatypes(sample, spec.data)
+        refuse_missing(sample, protocol, spec.data)
+    columns = [str(c) for c in sample.columns]
+    encode_rows = encoder(protocol, columns, types, spec.api_param)
+    rows = records(sample)
+    return [encode(encode_rows(rows[k * n : (k + 1) * n])) for k in range(POOL)]
 
 
 def _checked(text: str, where: str) -> bytes:

@@ -48,6 +48,10 @@ def build_result(settings: LoadSettings, stats: LoadStats, target: RunningTarget
     if target.resources:
         data["resources"] = target.resources
     data["slo"] = [slo.text for slo in settings.slos]
+    payload = settings.payload
+    if payload.data is not None:  # how the bodies were built: what the figures are for
+        data["payload"] = {"protocol": payload.protocol, "rows_per_request":
+                           payload.rows_per_request, "model_name": payload.model_name}
     result.data["load"] = data
     p95 = stats.latency_ms("p95")
     p99 = stats.latency_ms("p99")

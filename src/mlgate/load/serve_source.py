@@ -28,6 +28,7 @@ class ServedModel:
     path: Path
     label: str
     from_ledger: bool = False
+    name: str | None = None  # the model's name (a ledger version's); None: the file's stem
 
 
 @contextlib.contextmanager
@@ -66,7 +67,8 @@ def model_to_serve(spec: str, require_signature: bool) -> Iterator[ServedModel]:
                              spec)
         found = staged
     with as_file(found.content, found.path) as copy:
-        yield ServedModel(copy, f"{found.name}@{found.version}", from_ledger=True)
+        yield ServedModel(copy, f"{found.name}@{found.version}", from_ledger=True,
+                          name=found.name)
 
 
 def _signed_file(path: Path) -> str:

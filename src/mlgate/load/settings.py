@@ -15,11 +15,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mlgate.config import Config, load_yaml_file
 from mlgate.errors import InputError
 from mlgate.load.locust_engine import LocustOptions
 from mlgate.load.payload import PayloadSpec
+from mlgate.load.protocols import PROTOCOLS, endpoint_path, find_protocol
 from mlgate.load.slo import SLO, parse_slo
 from mlgate.load.targets import TargetSpec
 from mlgate.load.units import parse_duration
@@ -97,6 +99,7 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
         raise InputError("timeout must be positive", where("timeout", "--timeout", to_flag))
 
     payload = _payload(flags, section.get("payload") or {}, root, where)
+    _protocol_target(payload, target, where)
     has_body = payload.data is not None or payload.template is not None
     method, _ = pick("method", "method", "POST" if has_body else "GET")
     headers = dict(section.get("headers") or {})
@@ -106,7 +109,7 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
             raise InputError(f"expected 'Name: value', got {item!r}", "--header")
         headers[name.strip()] = value.strip()
     if has_body:
-        headers.setdefault("Content-Type", "application/json")
+        headers.setdefault("Content-Type", PROTOCOLS[payload.protocol].content_type)
 
     slos, profile_file = _slos(flags, section, where, config)
     engine, engine_flag = pick("engine", "engine", "native")
@@ -282,6 +285,33 @@ def _payload(
             template = str(root / template)
     rows = flags.get("rows_per_request") or section.get("rows_per_request", 1)
     drop = list(flags.get("drop") or section.get("drop") or [])
+    protocol_value = flags.get("protocol")
+    protocol_flag = protocol_value is not None
+    if protocol_value is None:
+        protocol_value = section.get("protocol", "mlgate")
+    protocol_source = where("payload.protocol", "--protocol", protocol_flag)
+    protocol = find_protocol(protocol_value, protocol_source)
+    model_name = flags.get("model_name")
+    model_flag = model_name is not None
+    if model_name is None:
+        model_name = section.get("model_name")
+    if protocol.name != "mlgate":
+        if protocol_flag and not template_flag:
+            template = None  # --protocol replaces the configured body, as flags do
+        if template is not None:
+            raise InputError(f"a template and protocol {protocol.name} both shape the body: "
+                             "choose one", where("payload.template", "--template",
+                                                 template_flag))
+        if data is None:
+            raise InputError(f"protocol {protocol.name} sends rows of a data file: set one",
+                             where("payload.data", "--data", data_flag))
+    for key in ("model_name", "api", "api_param"):
+        value = model_name if key == "model_name" else section.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()
+                                  or any(ch in value for ch in "/?#% ")):
+            raise InputError(f"expected a name (no '/', '?', '#', '%' or spaces), got {value!r}",
+                             where(f"payload.{key}", "--model-name",
+                                   model_flag and key == "model_name"))
     return PayloadSpec(
         data=Path(data) if data else None,
         drop=drop,
@@ -290,7 +320,41 @@ def _payload(
         seed=int(section.get("seed", 0)),
         data_source=where("payload.data", "--data", data_flag),
         template_source=where("payload.template", "--template", template_flag),
+        protocol=protocol.name,
+        model_name=str(model_name) if model_name is not None else None,
+        api=str(section.get("api", "predict")),
+        api_param=str(section.get("api_param", "data")),
+        protocol_source=protocol_source,
     )
+
+
+SERVE_PROTOCOLS = ("mlgate", "oip")  # what `mlgate serve` answers
+
+
+def _protocol_target(payload: PayloadSpec, target: TargetSpec, where: _Where) -> None:
+    """A protocol preset decides the endpoint path under the target's base URL (unless a path
+    is set), and names the model in it; `mlgate serve` is told the name it answers to."""
+    protocol = PROTOCOLS[payload.protocol]
+    if target.kind == "serve":
+        if protocol.name not in SERVE_PROTOCOLS:
+            raise InputError(f"mlgate serve speaks {' and '.join(SERVE_PROTOCOLS)}, not "
+                             f"{protocol.name}; point a url, command or image target at a "
+                             f"{protocol.name} server", payload.protocol_source)
+        if protocol.name == "oip":
+            assert target.model is not None
+            payload.model_name = payload.model_name or target.model.stem
+            target.model_name = payload.model_name
+    if protocol.needs_model and not payload.model_name:
+        raise InputError(f"protocol {protocol.name} names the model in its path "
+                         f"({protocol.path}): set the model name",
+                         where("payload.model_name", "--model-name", False))
+    path = endpoint_path(protocol, payload.model_name, payload.api)
+    if path is None or target.path is not None:
+        return
+    if target.kind == "url" and target.url and \
+            urlsplit(target.url).path.rstrip("/").endswith(path):
+        return  # the URL already is the endpoint
+    target.path = path
 
 
 def _slos(

@@ -47,6 +47,7 @@ class TargetSpec:
     model: Path | None = None
     allow_pickle: bool = False
     config: Path | None = None  # serve: the mlgate.yaml whose model: rules `mlgate serve` uses
+    model_name: str | None = None  # serve: the name it answers to over the Open Inference Protocol
     startup_timeout: float = 30.0
     path: str | None = None  # endpoint path on a started target (default depends on kind)
     source: str = "--url"
@@ -223,6 +224,8 @@ def _process_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             argv += ["--config", str(spec.config.absolute())]
         if spec.allow_pickle:
             argv.append("--allow-pickle")
+        if spec.model_name:
+            argv += ["--model-name", spec.model_name]
         label = f"mlgate serve {spec.model}"
     else:
         assert spec.command
