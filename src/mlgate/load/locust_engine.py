@@ -200,6 +200,13 @@ def _run_in(plan: Plan, opts: LocustOptions, users: int, workdir: Path) -> LoadS
     finally:
         for w in workers:
             stop_process(w)
+    if "Gave up waiting for workers" in log.read_text(encoding="utf-8", errors="replace"):
+        expected = opts.workers + opts.expect_workers
+        raise InputError(
+            f"not all {expected} Locust workers connected to the master within 60s "
+            f"(port {port}); nothing was load-tested",
+            "locust.expect_workers" if opts.expect_workers else "locust.workers",
+        )
     stats_file = Path(f"{prefix}_stats.csv")
     if not stats_file.is_file():
         tail = " | ".join(log.read_text(encoding="utf-8").splitlines()[-3:])
