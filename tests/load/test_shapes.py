@@ -155,3 +155,35 @@ def test_capacity_finds_the_limit_of_a_server_with_k_workers(
     assert res.code == 1
     (check,) = gate_of(report)["checks"]
     assert check["status"] == "fail" and "required at least 300 req/s" in check["message"]
+
+
+def test_the_capacity_check_passes_warns_or_fails() -> None:
+    from mlgate.load.capacity import Probe, capacity_check
+
+    opts = CapacityOptions(min_rate=10, max_rate=80)
+    ok = Probe(10, True, 10, 0, {"p95": 5})
+    bad = Probe(20, False, 19, 0, {"p95": 900}, ["p95 < 100ms"])
+    check = capacity_check(opts, 10, [ok, bad])
+    assert (check.status.value, check.value) == ("pass", 10)
+    assert "10 req/s met every SLO, 20 req/s did not (p95 < 100ms)" in check.message
+    check = capacity_check(opts, None, [Probe(10, False, 9, 0, {"p95": 900}, ["p95 < 100ms"])])
+    assert check.status.value == "warn" and check.value is None
+    assert "no rate met every SLO" in check.message
+    check = capacity_check(opts, 80, [ok, Probe(80, True, 80, 0, {"p95": 5})])
+    assert check.status.value == "pass" and "at least 80 req/s" in check.message
+    opts.min_required = 15
+    check = capacity_check(opts, 10, [ok, bad])
+    assert check.status.value == "fail" and check.threshold == 15
+
+
+def test_stages_over_several_generator_processes(stub_server: Callable[..., str]) -> None:
+    from mlgate.load.generator import Plan, run_native
+    from mlgate.load.schedule import as_triples
+
+    url = stub_server()
+    stages = [Stage(1, 100), Stage(0, 200), Stage(1, 200)]
+    stats = run_native(Plan(url=url, rate=150, duration=2, stages=as_triples(stages),
+                            processes=2))
+    assert stats.measured == 50 + 200
+    assert stats.error_count == 0
+    assert stats.extra["processes"] == 2
