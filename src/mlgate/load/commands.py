@@ -10,8 +10,10 @@ from mlgate.result import GateResult
 LOAD_HELP = """\
 Send requests at a fixed arrival rate (open model) to a target, measure latency from each
 request's intended send time (so server queueing cannot hide), and gate on SLOs such as
---slo 'p95<250ms' --slo 'error_rate<1%%' --slo 'rate>=95%%'. Flags override the load: section
-of --config. Without any SLO the gate checks error_rate<1%% and rate>=95%%."""
+--slo 'p95<250ms' --slo 'error_rate<1%' --slo 'rate>=95%'. Flags override the load: section
+of --config. Without any SLO the gate checks error_rate<1% and rate>=95%. Instead of one
+--rate, --stage DURATION:RATE (repeatable) ramps the rate through k6-style stages, and
+--capacity searches for the highest rate at which every SLO holds."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
