@@ -273,7 +273,7 @@ def _stages(
 
 def _capacity(value: Any, where: _Where) -> CapacityOptions:
     opts = CapacityOptions()
-    if value in (None, True):
+    if value is None or isinstance(value, bool):  # `capacity: true`: the defaults
         return opts
     if not isinstance(value, dict):
         raise InputError("expected a mapping (min_rate, max_rate, step_duration, precision, "
