@@ -187,3 +187,32 @@ def test_stages_over_several_generator_processes(stub_server: Callable[..., str]
     assert stats.measured == 50 + 200
     assert stats.error_count == 0
     assert stats.extra["processes"] == 2
+
+
+def test_a_flag_shape_replaces_the_configured_one(tmp_path: Path) -> None:
+    import argparse
+
+    from mlgate.config import find_config
+    from mlgate.errors import InputError
+    from mlgate.load.settings import from_sources
+
+    cfg = tmp_path / "mlgate.yaml"
+    cfg.write_text("version: 1\nproject: x\nload:\n  target: {url: 'http://127.0.0.1:9/'}\n"
+                   "  warmup: 1s\n  stages: [{duration: 2s, rate: 20}, {duration: 2s, rate: 20}]\n")
+    config = find_config(str(cfg))
+
+    def settings(**flags: object):  # type: ignore[no-untyped-def]
+        return from_sources(argparse.Namespace(**flags), config)
+
+    staged = settings()
+    assert staged.duration == 3 and staged.stages is not None
+    assert staged.rate == pytest.approx((15 + 40) / 3)  # 1 s of warm-up inside the ramp
+    flat = settings(rate=50.0, duration="2s")
+    assert (flat.rate, flat.duration, flat.stages) == (50.0, 2.0, None)
+    capacity = settings(capacity=True, duration="3s")
+    assert capacity.capacity is not None and capacity.capacity.step_duration == 3
+    cfg.write_text(cfg.read_text() + "  duration: 10s\n")
+    with pytest.raises(InputError) as err:
+        from_sources(None, find_config(str(cfg)))
+    assert "load.duration" in str(err.value.source) and "stages set the duration" in str(
+        err.value)
