@@ -10,8 +10,10 @@ from mlgate.result import GateResult
 LOAD_HELP = """\
 Send requests at a fixed arrival rate (open model) to a target, measure latency from each
 request's intended send time (so server queueing cannot hide), and gate on SLOs such as
---slo 'p95<250ms' --slo 'error_rate<1%%' --slo 'rate>=95%%'. Flags override the load: section
-of --config. Without any SLO the gate checks error_rate<1%% and rate>=95%%."""
+--slo 'p95<250ms' --slo 'error_rate<1%' --slo 'rate>=95%'. Flags override the load: section
+of --config. Without any SLO the gate checks error_rate<1% and rate>=95%. Instead of one
+--rate, --stage DURATION:RATE (repeatable) ramps the rate through k6-style stages, and
+--capacity searches for the highest rate at which every SLO holds."""
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,6 +39,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "/ otherwise)")
     r = p.add_argument_group("load")
     r.add_argument("--rate", type=float, help="target requests per second")
+    r.add_argument("--stage", action="append", metavar="DURATION:RATE",
+                   help="instead of --rate: ramp linearly to RATE req/s over DURATION, from "
+                   "the previous stage's rate (0 before the first); 0s:RATE is a step; "
+                   "repeatable, e.g. --stage 30s:100 --stage 1m:100 --stage 10s:0")
+    r.add_argument("--capacity", action="store_true", default=None,
+                   help="instead of --rate: search for the highest rate at which every SLO "
+                   "holds (short probes doubling from load.capacity.min_rate, then "
+                   "bisection); --duration sets each probe's length")
     r.add_argument("--duration", help="measured duration, e.g. 10s, 2m (default 10s)")
     r.add_argument("--warmup", help="warm-up before measuring, excluded from figures (default 0)")
     r.add_argument("--timeout", help="per-request timeout (default 5s)")

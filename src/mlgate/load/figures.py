@@ -10,8 +10,9 @@ the server saturates. Both are ``line`` figures over the same evenly spaced wind
 * ``load.latency``: p50, p95, p99 per window in ms (and any other percentile an SLO names),
   from the intended send time like every latency figure; each latency SLO is a threshold line
   (``p95<250ms`` -> ``p95 SLO`` at 250). A window without responses is a gap.
-* ``load.rate``: responses completed per second in each window against the configured
-  ``target`` rate, errors per second, and a ``rate`` SLO as a threshold line in req/s.
+* ``load.rate``: responses completed per second in each window against the ``target`` rate
+  (constant, or following ``load.stages``), errors per second, and a ``rate`` SLO as a
+  threshold line in req/s.
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def rate_figure(stats: LoadStats, slos: list[SLO]) -> Figure:
     width = stats.window_s
     windows = max(1, math.ceil(len(stats.throughput) / width))
     achieved = _per_second(stats.throughput, width, windows)
-    series = [Series("achieved", list(achieved)),
-              Series("target", [stats.target_rate] * windows)]
+    target: list[float | None] = [stats.target_rate] * windows
+    if stats.offered is not None:  # stages: the offered rate follows them
+        target = _per_second_f(stats.offered, width, windows)
+    series = [Series("achieved", list(achieved)), Series("target", target)]
     if stats.error_series:
         series.append(Series("errors", list(_per_second(stats.error_series, width, windows))))
     thresholds = [
@@ -103,6 +106,14 @@ def _per_second(counts: list[int], width: int, windows: int) -> list[float | Non
     for w in range(windows):
         chunk = counts[w * width : (w + 1) * width]
         out.append(sum(chunk) / len(chunk) if chunk else None)
+    return out
+
+
+def _per_second_f(rates: list[float], width: int, windows: int) -> list[float | None]:
+    out: list[float | None] = []
+    for w in range(windows):
+        chunk = rates[w * width : (w + 1) * width]
+        out.append(round(sum(chunk) / len(chunk), 3) if chunk else None)
     return out
 
 

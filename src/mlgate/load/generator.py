@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mlgate.load.schedule import Schedule, schedule_of
 from mlgate.load.stats import LoadStats, Recorder
 
 MAX_THREADS = 256
@@ -45,16 +46,24 @@ class Plan:
     timeout: float = 5.0
     concurrency: int | None = None  # threads in total; default from the rate
     processes: int = 1
+    # Ramping stages as [duration, rate at start, rate at end] over warm-up and duration
+    # (mlgate.load.schedule); None: ``rate`` throughout. ``rate`` is then the mean offered rate
+    # of the measured window.
+    stages: list[list[float]] | None = None
+
+    def schedule(self) -> Schedule:
+        """When each request is due (seconds from the start of the run)."""
+        return schedule_of(self.stages, self.rate, self.warmup + self.duration)
 
     @property
     def total_slots(self) -> int:
-        return max(1, math.ceil((self.warmup + self.duration) * self.rate))
+        return self.schedule().slots
 
     def threads_per_process(self) -> int:
         if self.concurrency:
             return max(1, math.ceil(self.concurrency / self.processes))
         # Enough threads to keep sending on time through half a second of server latency.
-        per_process_rate = self.rate / self.processes
+        per_process_rate = self.schedule().peak_rate / self.processes
         return int(min(MAX_THREADS, max(4, math.ceil(per_process_rate * 0.5))))
 
 
@@ -101,7 +110,7 @@ def _worker(
     import requests
 
     session = new_session(plan.url)
-    interval = 1.0 / plan.rate
+    due = plan.schedule().due
     bodies = plan.bodies
     n_bodies = len(bodies) if bodies else 0
     method = plan.method
@@ -111,7 +120,7 @@ def _worker(
             if j >= local_total:
                 return
             i = first + j * step
-            intended = t0 + i * interval
+            intended = t0 + due(i)
             delay = intended - time.monotonic()
             if delay > 0:
                 time.sleep(delay)

@@ -35,12 +35,15 @@ import os
 import time
 
 import gevent
+import gevent.event
+import locust.runners
 from locust import FastHttpUser, constant_throughput, events, task
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "mlgate_plan.json"), encoding="utf-8") as fh:
-    PLAN = json.load(fh)
+# The plan is part of this file, so a worker on another host that fetches it from the master
+# (`locust --worker -f -`) has everything it needs.
+PLAN = json.loads(__PLAN__)
 BODIES = itertools.cycle([b.encode("utf-8") for b in PLAN["bodies"]] or [None])
 
 
@@ -58,20 +61,53 @@ class Endpoint(FastHttpUser):
         )
 
 
+# Workers report to the master every 3 s by default: too coarse for a per-second history and
+# for a warm-up that ends between two reports.
+locust.runners.WORKER_REPORT_INTERVAL = 0.5
+RESET_DONE = gevent.event.Event()
+ACKS = set()
+
+
+@events.init.add_listener
+def _messages(environment, **kwargs):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        def reset(environment, msg, **kw):
+            # Drop what this worker has not reported yet (warm-up), then say so; the ack
+            # follows every warm-up report of this worker on the same ordered channel.
+            environment.runner.stats.reset_all()
+            environment.runner.send_message("mlgate_reset_ack")
+
+        runner.register_message("mlgate_reset", reset)
+    elif isinstance(runner, MasterRunner):
+        def ack(environment, msg, **kw):
+            ACKS.add(msg.node_id)
+            if len(ACKS) >= environment.runner.worker_count:
+                RESET_DONE.set()
+
+        runner.register_message("mlgate_reset_ack", ack)
+
+
 @events.test_start.add_listener
 def _measurement_window(environment, **kwargs):
     """Reset the statistics when the warm-up ends and stop exactly `duration` later."""
-    if isinstance(environment.runner, WorkerRunner):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
         return
 
     def window():
         if PLAN["warmup"] > 0:
             gevent.sleep(PLAN["warmup"])
-            environment.runner.stats.reset_all()
+            if isinstance(runner, MasterRunner) and runner.worker_count:
+                # Workers drop their unreported warm-up first; once every one has acknowledged,
+                # all warm-up reports have reached the master and its reset removes them.
+                runner.send_message("mlgate_reset")
+                RESET_DONE.wait(timeout=5)
+            runner.stats.reset_all()
         with open(os.path.join(HERE, "mlgate_reset.txt"), "w", encoding="utf-8") as out:
             out.write(repr(time.time()))
         gevent.sleep(PLAN["duration"])
-        environment.runner.quit()
+        runner.quit()
 
     gevent.spawn(window)
 '''
@@ -112,9 +148,10 @@ def write_locustfile(plan: Plan, users: int, workdir: Path) -> Path:
         "warmup": plan.warmup,
         "duration": plan.duration,
     }
-    (workdir / "mlgate_plan.json").write_text(json.dumps(document), encoding="utf-8")
+    text = json.dumps(document)
+    (workdir / "mlgate_plan.json").write_text(text, encoding="utf-8")  # evidence, for people
     locustfile = workdir / "locustfile.py"
-    locustfile.write_text(LOCUSTFILE, encoding="utf-8")
+    locustfile.write_text(LOCUSTFILE.replace("__PLAN__", repr(text)), encoding="utf-8")
     return locustfile
 
 
@@ -122,7 +159,8 @@ def run_locust(plan: Plan, opts: LocustOptions) -> LoadStats:
     users = opts.users or max(1, math.ceil(plan.rate / 4))
     if opts.workdir is not None:
         opts.workdir.mkdir(parents=True, exist_ok=True)
-        return _run_in(plan, opts, users, opts.workdir)
+        # Absolute: Locust runs in this directory and is handed paths inside it.
+        return _run_in(plan, opts, users, opts.workdir.resolve())
     with tempfile.TemporaryDirectory(prefix="mlgate-locust-") as tmp:
         return _run_in(plan, opts, users, Path(tmp))
 
@@ -162,6 +200,13 @@ def _run_in(plan: Plan, opts: LocustOptions, users: int, workdir: Path) -> LoadS
     finally:
         for w in workers:
             stop_process(w)
+    if "Gave up waiting for workers" in log.read_text(encoding="utf-8", errors="replace"):
+        expected = opts.workers + opts.expect_workers
+        raise InputError(
+            f"not all {expected} Locust workers connected to the master within 60s "
+            f"(port {port}); nothing was load-tested",
+            "locust.expect_workers" if opts.expect_workers else "locust.workers",
+        )
     stats_file = Path(f"{prefix}_stats.csv")
     if not stats_file.is_file():
         tail = " | ".join(log.read_text(encoding="utf-8").splitlines()[-3:])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlgate.load.figures import load_figures
+from mlgate.load.schedule import Schedule, describe
 from mlgate.load.units import format_ms
 from mlgate.result import Chart, CheckResult, GateResult, Status, Table
 
@@ -62,8 +63,14 @@ def build_result(settings: LoadSettings, stats: LoadStats, target: RunningTarget
         "load_p99_ms": p99,
     }
     warm = f" after {settings.warmup:g}s warm-up" if settings.warmup else ""
+    offered = f"{settings.rate:g} req/s"
+    if settings.stages:
+        data["stages"] = [{"duration_s": s.duration, "rate": s.rate, "ramp": s.ramp}
+                          for s in settings.stages]
+        offered = f"stages ({describe(settings.stages)}; mean {settings.rate:.4g} req/s measured)"
+        warm = f" after the first {settings.warmup:g}s (warm-up)" if settings.warmup else ""
     result.summary = (
-        f"{stats.engine} engine offered {settings.rate:g} req/s for {settings.duration:g}s{warm} "
+        f"{stats.engine} engine offered {offered} for {settings.duration:g}s{warm} "
         f"to {target.description} ({stats.url}): achieved {stats.achieved_rate:.1f} req/s, "
         f"p95 {format_ms(p95)}, p99 {format_ms(p99)}, "
         f"errors {stats.error_count}/{stats.measured}."
@@ -82,7 +89,8 @@ def schedule_check(settings: LoadSettings, stats: LoadStats) -> CheckResult | No
     makes a check run neutral, where a note in the summary went unseen.
     """
     lag = stats.lag_p99_ms
-    limit = max(20.0, 2000.0 / settings.rate)  # two send intervals, at least 20ms
+    peak = Schedule.from_stages(settings.stages).peak_rate if settings.stages else settings.rate
+    limit = max(20.0, 2000.0 / peak)  # two send intervals, at least 20ms
     if lag is None or lag <= limit:
         return None
     return CheckResult(
@@ -105,7 +113,8 @@ def _latency_table(stats: LoadStats) -> Table:
 
 def _requests_table(settings: LoadSettings, stats: LoadStats) -> Table:
     rows: list[list[Any]] = [
-        ["target rate (req/s)", settings.rate],
+        ["target rate (req/s)" + (", mean of the stages" if settings.stages else ""),
+         round(settings.rate, 3)],
         ["achieved rate (req/s)", round(stats.achieved_rate, 2)],
         ["requests measured", stats.measured],
         ["ok", stats.ok],

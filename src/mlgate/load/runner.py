@@ -16,34 +16,53 @@ from mlgate.load.inputs import gate_inputs
 from mlgate.load.locust_engine import ensure_locust, run_locust
 from mlgate.load.payload import build_bodies
 from mlgate.load.report import build_result
+from mlgate.load.schedule import as_triples
 from mlgate.load.settings import LoadSettings
 from mlgate.load.stats import LoadStats
-from mlgate.load.targets import open_target
+from mlgate.load.targets import RunningTarget, open_target
 from mlgate.progress import Progress
 from mlgate.provenance import run_meta
 from mlgate.result import GateResult
 
 
 def run_load_test(settings: LoadSettings, evidence_dir: Path | None = None) -> GateResult:
+    if settings.capacity is not None:
+        from mlgate.load.capacity import run_capacity
+
+        return run_capacity(settings, evidence_dir)
     bodies = build_bodies(settings.payload)
     if settings.engine == "locust":
         ensure_locust("engine")
     with open_target(settings.target) as target:
-        plan = Plan(
-            url=target.url,
-            method=settings.method,
-            bodies=bodies,
-            headers=settings.headers,
-            rate=settings.rate,
-            duration=settings.duration,
-            warmup=settings.warmup,
-            timeout=settings.timeout,
-            concurrency=settings.concurrency,
-            processes=settings.processes,
-        )
+        plan = make_plan(settings, target.url, bodies)
         preflight(plan, settings.target.kind == "url")
-        stats = _run_engine(settings, plan, evidence_dir)
+        stats = run_engine(settings, plan, evidence_dir)
     result = build_result(settings, stats, target)
+    finish(result, settings, target, evidence_dir)
+    return result
+
+
+def make_plan(settings: LoadSettings, url: str, bodies: list[bytes] | None) -> Plan:
+    """The generator's plan for these settings (their rate, or their stages)."""
+    return Plan(
+        url=url,
+        method=settings.method,
+        bodies=bodies,
+        headers=settings.headers,
+        rate=settings.rate,
+        duration=settings.duration,
+        warmup=settings.warmup,
+        timeout=settings.timeout,
+        concurrency=settings.concurrency,
+        processes=settings.processes,
+        stages=as_triples(settings.stages) if settings.stages else None,
+    )
+
+
+def finish(
+    result: GateResult, settings: LoadSettings, target: RunningTarget, evidence_dir: Path | None
+) -> None:
+    """Inputs, provenance and ``load-stats.json`` of a finished load test or capacity search."""
     result.inputs = gate_inputs(settings, target)
     result.meta = run_meta(_home(settings))
     if evidence_dir is not None:
@@ -51,7 +70,6 @@ def run_load_test(settings: LoadSettings, evidence_dir: Path | None = None) -> G
         path = evidence_dir / "load-stats.json"
         path.write_text(json.dumps(result.data["load"], indent=2) + "\n", encoding="utf-8")
         result.evidence.append(str(path))
-    return result
 
 
 def _home(settings: LoadSettings) -> Path:
@@ -93,9 +111,12 @@ def preflight(plan: Plan, external: bool) -> None:
         session.close()
 
 
-def _run_engine(settings: LoadSettings, plan: Plan, evidence_dir: Path | None) -> LoadStats:
-    total = settings.warmup + settings.duration
-    label = f"load {settings.rate:g} req/s"
+def run_engine(
+    settings: LoadSettings, plan: Plan, evidence_dir: Path | None, label: str | None = None
+) -> LoadStats:
+    total = plan.warmup + plan.duration
+    if label is None:
+        label = f"load {plan.rate:g} req/s" if not plan.stages else "load stages"
     with Progress(label, total, unit="s", enabled=settings.progress) as progress:
         if settings.engine == "locust":
             if evidence_dir is not None:
@@ -104,7 +125,10 @@ def _run_engine(settings: LoadSettings, plan: Plan, evidence_dir: Path | None) -
             return run_locust(plan, settings.locust)
 
         def tick(elapsed: float, sent: int) -> None:
-            phase = "warm-up" if elapsed < settings.warmup else "measuring"
+            phase = "warm-up" if elapsed < plan.warmup else "measuring"
             progress.update(min(max(elapsed, 0.0), total), f"{phase}, {sent} sent")
 
-        return run_native(plan, tick)
+        stats = run_native(plan, tick)
+    if plan.stages:
+        stats.offered = plan.schedule().per_second(plan.warmup, len(stats.throughput))
+    return stats

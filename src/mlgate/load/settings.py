@@ -22,6 +22,7 @@ from mlgate.errors import InputError
 from mlgate.load.locust_engine import LocustOptions
 from mlgate.load.payload import PayloadSpec
 from mlgate.load.protocols import PROTOCOLS, endpoint_path, find_protocol
+from mlgate.load.schedule import Schedule, Stage
 from mlgate.load.slo import SLO, parse_slo
 from mlgate.load.targets import TargetSpec
 from mlgate.load.units import parse_duration
@@ -31,6 +32,17 @@ from mlgate.trust import LOAD_TARGET_KEYS, check_unchanged
 
 DEFAULT_SLOS = ["error_rate<1%", "rate>=95%"]
 AUTO_PROCESS_RATE = 600  # req/s one generator process sustains comfortably
+
+
+@dataclass
+class CapacityOptions:
+    """``load.capacity``: search for the highest rate at which every SLO holds."""
+
+    min_rate: float = 1.0  # the first probe; the search doubles from here
+    max_rate: float = 1000.0  # never probe above this
+    step_duration: float = 5.0  # measured seconds of each probe (after `warmup`)
+    precision: float = 0.1  # stop bisecting when (failed - passed) <= precision * passed
+    min_required: float | None = None  # the capacity check fails below this rate
 
 
 @dataclass
@@ -47,6 +59,9 @@ class LoadSettings:
     engine: str = "native"
     concurrency: int | None = None
     processes: int = 1
+    processes_auto: bool = False  # processes from the rate (recomputed per capacity probe)
+    stages: list[Stage] | None = None  # ramping stages instead of a constant rate
+    capacity: CapacityOptions | None = None  # capacity search instead of one test
     locust: LocustOptions = field(default_factory=LocustOptions)
     progress: bool = True
     profile_file: Path | None = None  # the SLO profile read (a file or a checks/load preset)
@@ -83,16 +98,44 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
 
     target = _target(flags, section.get("target") or {}, root, where, config)
 
-    rate_value, rate_flag = pick("rate", "rate")
-    if rate_value is None:
-        raise InputError("a target rate is required (--rate or load.rate)", "--rate")
-    rate = _positive(rate_value, where("rate", "--rate", rate_flag))
-    dur_value, dur_flag = pick("duration", "duration", "10s")
-    duration = parse_duration(dur_value, where("duration", "--duration", dur_flag))
-    if duration <= 0:
-        raise InputError("duration must be positive", where("duration", "--duration", dur_flag))
+    mode, mode_flag = _shape(flags, section, where)
     warm_value, warm_flag = pick("warmup", "warmup", 0)
     warmup = parse_duration(warm_value, where("warmup", "--warmup", warm_flag))
+    dur_value, dur_flag = pick("duration", "duration", "10s")
+    dur_source = where("duration", "--duration", dur_flag)
+    # A flag-level shape replaces the configured one, duration included.
+    dur_set = flags.get("duration") is not None or (
+        not mode_flag and section.get("duration") is not None
+    )
+    stages: list[Stage] | None = None
+    capacity: CapacityOptions | None = None
+    if mode == "stages":
+        if dur_set:
+            raise InputError("stages set the duration (their sum); remove it", dur_source)
+        stages = _stages(flags, section, where, mode_flag)
+        schedule = Schedule.from_stages(stages)
+        source = where("stages", "--stage", mode_flag)
+        if warmup >= schedule.total:
+            raise InputError(
+                f"warm-up ({warmup:g}s) must be shorter than the stages ({schedule.total:g}s): "
+                "with stages it is their first part", where("warmup", "--warmup", warm_flag))
+        duration = schedule.total - warmup
+        rate = schedule.mean_rate(warmup, schedule.total)
+        if not rate > 0:
+            raise InputError("the stages offer no requests after the warm-up", source)
+    elif mode == "capacity":
+        capacity = _capacity(section.get("capacity"), where)
+        if flags.get("duration") is not None:
+            capacity.step_duration = parse_duration(dur_value, "--duration")
+            if capacity.step_duration <= 0:
+                raise InputError("duration must be positive", "--duration")
+        rate, duration = capacity.min_rate, capacity.step_duration
+    else:
+        rate_value, rate_flag = pick("rate", "rate")
+        rate = _positive(rate_value, where("rate", "--rate", rate_flag))
+        duration = parse_duration(dur_value, dur_source)
+        if duration <= 0:
+            raise InputError("duration must be positive", dur_source)
     to_value, to_flag = pick("timeout", "timeout", "5s")
     timeout = parse_duration(to_value, where("timeout", "--timeout", to_flag))
     if timeout <= 0:
@@ -120,7 +163,13 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
         )
     conc, conc_flag = pick("concurrency", "concurrency")
     procs, procs_flag = pick("processes", "processes", "auto")
-    processes = _processes(procs, rate, where("processes", "--processes", procs_flag))
+    peak = Schedule.from_stages(stages).peak_rate if stages else rate
+    processes = _processes(procs, peak, where("processes", "--processes", procs_flag))
+    if stages and engine == "locust":
+        raise InputError(
+            "stages need engine native (Locust paces its users at one constant rate)",
+            where("engine", "--engine", engine_flag),
+        )
     concurrency = None
     if conc is not None:
         concurrency = int(_positive(conc, where("concurrency", "--concurrency", conc_flag)))
@@ -149,11 +198,122 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
         engine=str(engine),
         concurrency=concurrency,
         processes=processes,
+        processes_auto=procs in ("auto", None),
+        stages=stages,
+        capacity=capacity,
         locust=locust,
         progress=not flags.get("quiet", False),
         profile_file=profile_file,
         config_file=config.path if config else None,
     )
+
+
+SHAPES = {"rate": ("rate", "--rate"), "stages": ("stages", "--stage"),
+          "capacity": ("capacity", "--capacity")}
+
+
+def _shape(
+    flags: dict[str, Any], section: dict[str, Any], where: _Where
+) -> tuple[str, bool]:
+    """Which shape of load (``rate``, ``stages`` or ``capacity``) and whether a flag chose it.
+
+    They are mutually exclusive within flags and within the config; a flag's replaces the
+    config's (so ``--rate 50`` runs one constant test with a config that has ``stages``).
+    """
+    chosen = [k for k in SHAPES if flags.get(k if k != "stages" else "stage")]
+    if len(chosen) > 1:
+        raise InputError(f"{SHAPES[chosen[0]][1]} and {SHAPES[chosen[1]][1]} are mutually "
+                         "exclusive; give one", SHAPES[chosen[1]][1])
+    if chosen:
+        return chosen[0], True
+    configured = [k for k in SHAPES if section.get(k) not in (None, False)]
+    if len(configured) > 1:
+        raise InputError(f"`{configured[0]}` and `{configured[1]}` are mutually exclusive; "
+                         "keep one", where(configured[1], None, False))
+    if configured:
+        return configured[0], False
+    raise InputError("a target rate is required (--rate, --stage or --capacity; or load.rate, "
+                     "load.stages or load.capacity)", "--rate")
+
+
+def _stages(
+    flags: dict[str, Any], section: dict[str, Any], where: _Where, from_flag: bool
+) -> list[Stage]:
+    """``--stage DURATION:RATE`` (repeatable) or ``load.stages: [{duration, rate, ramp}]``."""
+    stages: list[Stage] = []
+    if from_flag:
+        for text in flags["stage"]:
+            dur, sep, rate = str(text).partition(":")
+            if not sep:
+                raise InputError(f"expected DURATION:RATE such as 30s:100, got {text!r}",
+                                 "--stage")
+            stages.append(Stage(parse_duration(dur, "--stage"), _rate(rate, "--stage")))
+    else:
+        items = section["stages"]
+        if not isinstance(items, list) or not items:
+            raise InputError("expected a list of {duration, rate}", where("stages", None, False))
+        for i, item in enumerate(items):
+            at = where(f"stages[{i}]", None, False)
+            if not isinstance(item, dict) or "duration" not in item or "rate" not in item:
+                raise InputError("each stage needs `duration` and `rate`", at)
+            unknown = set(item) - {"duration", "rate", "ramp"}
+            if unknown:
+                raise InputError(f"unknown key {sorted(unknown)[0]!r} (duration, rate, ramp)",
+                                 at)
+            ramp = item.get("ramp", True)
+            if not isinstance(ramp, bool):
+                raise InputError(f"ramp must be true or false, got {ramp!r}", at)
+            stages.append(Stage(parse_duration(item["duration"], at),
+                                _rate(item["rate"], where(f"stages[{i}].rate", None, False)),
+                                ramp))
+    source = where("stages", "--stage", from_flag)
+    if sum(s.duration for s in stages) <= 0:
+        raise InputError("the stages last 0s; give at least one a duration", source)
+    if Schedule.from_stages(stages).offered <= 0:
+        raise InputError("every stage has rate 0: nothing would be sent", source)
+    return stages
+
+
+def _capacity(value: Any, where: _Where) -> CapacityOptions:
+    opts = CapacityOptions()
+    if value is None or isinstance(value, bool):  # `capacity: true`: the defaults
+        return opts
+    if not isinstance(value, dict):
+        raise InputError("expected a mapping (min_rate, max_rate, step_duration, precision, "
+                         "min_required)", where("capacity", None, False))
+    known = {"min_rate", "max_rate", "step_duration", "precision", "min_required"}
+    unknown = set(value) - known
+    if unknown:
+        raise InputError(f"unknown key {sorted(unknown)[0]!r} ({', '.join(sorted(known))})",
+                         where("capacity", None, False))
+    for key in ("min_rate", "max_rate", "min_required"):
+        if value.get(key) is not None:
+            setattr(opts, key, _positive(value[key], where(f"capacity.{key}", None, False)))
+    if value.get("step_duration") is not None:
+        at = where("capacity.step_duration", None, False)
+        opts.step_duration = parse_duration(value["step_duration"], at)
+        if opts.step_duration <= 0:
+            raise InputError("step_duration must be positive", at)
+    if value.get("precision") is not None:
+        at = where("capacity.precision", None, False)
+        opts.precision = _positive(value["precision"], at)
+        if opts.precision >= 1:
+            raise InputError("precision is relative: between 0 and 1 (0.1 = 10%)", at)
+    if opts.max_rate < opts.min_rate:
+        raise InputError(f"max_rate ({opts.max_rate:g}) is below min_rate ({opts.min_rate:g})",
+                         where("capacity.max_rate", None, False))
+    return opts
+
+
+def _rate(value: Any, source: str) -> float:
+    """A stage's rate: a number of requests per second, 0 allowed (a pause)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a rate in req/s, got {value!r}", source) from None
+    if number < 0 or math.isinf(number) or math.isnan(number):
+        raise InputError(f"expected a rate >= 0 in req/s, got {value!r}", source)
+    return number
 
 
 def _positive(value: Any, source: str) -> float:

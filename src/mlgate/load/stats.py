@@ -139,6 +139,8 @@ class LoadStats:
     window_s: int = 1
     latency_windows: LatencyWindows | None = None
     window_percentiles: dict[float, list[float | None]] = field(default_factory=dict)
+    # The offered (target) rate per second of the measured window when it varies (stages).
+    offered: list[float] | None = None
 
     @classmethod
     def from_recorder(
@@ -253,6 +255,7 @@ class LoadStats:
                 "errors": self.error_series,
             },
             "send_lag_ms": {"p99": self.lag_p99_ms, "max": self.lag_max_ms},
+            **({"offered_rate": self.offered} if self.offered is not None else {}),
             "notes": self.notes,
             **self.extra,
         }

@@ -1,7 +1,8 @@
 """A tiny, fast HTTP endpoint with injectable stalls and errors, to calibrate the load gate.
 
-``python -m mlgate.load.stub --port 0 [--stall 0.2 --stall-every 2] [--error-every 10]``
-prints its URL and answers every path with a small JSON body over keep-alive HTTP/1.1.
+``python -m mlgate.load.stub --port 0 [--stall 0.2 --stall-every 2] [--error-every 10]
+[--delay 0.02 --max-concurrency 2]`` prints its URL and answers every path with a small JSON
+body over keep-alive HTTP/1.1.
 Stalls are aligned on the wall clock (every ``stall_every`` seconds, for ``stall`` seconds,
 nothing is answered), so that a benchmark can compute from its own send schedule the latency
 every request truly had and compare it with what a load generator reports. asyncio keeps the
@@ -26,6 +27,7 @@ class StubOptions:
     stall_every: float = 0.0  # ... every this many seconds (wall clock aligned)
     error_every: int = 0  # answer every n-th request with 500 (0 = never)
     delay: float = 0.0  # fixed service time added to every request
+    max_concurrency: int = 0  # serve at most this many requests at once; others queue (0: any)
 
 
 def stall_remaining(now: float, opts: StubOptions) -> float:
@@ -38,6 +40,7 @@ def stall_remaining(now: float, opts: StubOptions) -> float:
 
 class _Counter:
     n = 0
+    slots: asyncio.Semaphore | None = None
 
 
 async def _handle(
@@ -55,7 +58,10 @@ async def _handle(
             wait = stall_remaining(time.time(), opts)
             if wait > 0:
                 await asyncio.sleep(wait)
-            if opts.delay > 0:
+            if count.slots is not None:  # a server with k workers: capacity k / delay
+                async with count.slots:
+                    await asyncio.sleep(opts.delay)
+            elif opts.delay > 0:
                 await asyncio.sleep(opts.delay)
             count.n += 1
             status = b"200 OK"
@@ -76,6 +82,8 @@ async def _handle(
 
 async def serve(host: str, port: int, opts: StubOptions, announce: bool = True) -> None:
     count = _Counter()
+    if opts.max_concurrency > 0:
+        count.slots = asyncio.Semaphore(opts.max_concurrency)
     server = await asyncio.start_server(
         lambda r, w: _handle(r, w, opts, count), host, port, backlog=1024
     )
@@ -94,8 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stall-every", type=float, default=0.0, help="stall period, seconds")
     parser.add_argument("--error-every", type=int, default=0, help="every n-th answer is a 500")
     parser.add_argument("--delay", type=float, default=0.0, help="added service time, seconds")
+    parser.add_argument("--max-concurrency", type=int, default=0,
+                        help="serve at most this many requests at once (each taking --delay); "
+                        "the rest queue, so the capacity is max-concurrency / delay req/s")
     args = parser.parse_args(argv)
-    opts = StubOptions(args.stall, args.stall_every, args.error_every, args.delay)
+    opts = StubOptions(args.stall, args.stall_every, args.error_every, args.delay,
+                       args.max_concurrency)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.host, args.port, opts))
     return 0
