@@ -29,6 +29,7 @@ import base64
 import collections
 import json
 import math
+import socket
 import ssl
 import subprocess
 import sys
@@ -44,6 +45,10 @@ from mlgate.load.stats import LoadStats, Recorder
 MAX_CONNECTIONS = 1000  # per process
 MAX_HEAD = 64 * 1024  # bytes of status line and headers we accept
 SWEEP = 0.01  # seconds between two looks for timed-out requests
+# ACK what arrives at once (Linux). A server that writes its headers and its body in two
+# sends with Nagle's algorithm on (Python's http.server, mlgate serve) would otherwise wait for
+# our delayed ACK (~40 ms) before sending the body on a busy kept-alive connection.
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 @dataclass
@@ -197,6 +202,7 @@ class _Conn(asyncio.Protocol):
     def __init__(self, client: _Client, slot: int, intended: float, retried: bool) -> None:
         self.client = client
         self.transport: asyncio.Transport | None = None
+        self.sock: Any = None
         self.buf = bytearray()
         self.state = _HEAD
         self.remaining = 0
@@ -226,6 +232,8 @@ class _Conn(asyncio.Protocol):
     # asyncio.Protocol ---------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if QUICKACK is not None:
+            self.sock = transport.get_extra_info("socket")
         if self.busy:
             self._write()
 
@@ -235,6 +243,11 @@ class _Conn(asyncio.Protocol):
             self.close()
             return
         self.got_bytes = True
+        if self.sock is not None:
+            try:
+                self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            except OSError:
+                self.sock = None
         buf = self.buf
         buf += data
         try:
