@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from mlgate.load.stats import LoadStats, Recorder
 
 MAX_CONNECTIONS = 1000  # per process
+MAX_CONNECTING = 8  # connection attempts under way at once, per process
 MAX_HEAD = 64 * 1024  # bytes of status line and headers we accept
 SWEEP = 0.01  # seconds between two looks for timed-out requests
 # ACK what arrives at once (Linux). A server that writes its headers and its body in two
@@ -199,7 +200,7 @@ _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _TO_CLOSE = range(6)
 class _Conn(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection carrying one request at a time."""
 
-    def __init__(self, client: _Client, slot: int, intended: float, retried: bool) -> None:
+    def __init__(self, client: _Client) -> None:
         self.client = client
         self.transport: asyncio.Transport | None = None
         self.sock: Any = None
@@ -212,9 +213,9 @@ class _Conn(asyncio.Protocol):
         self.got_bytes = False
         self.closed = False
         self.task: asyncio.Task[Any] | None = None
-        self.busy = True
-        self.slot, self.intended, self.sent, self.retried = slot, intended, time.monotonic(), \
-            retried
+        self.busy = False  # a request is out and not yet answered
+        self.slot, self.intended, self.retried = 0, 0.0, False
+        self.sent = time.monotonic()  # of the request; of the connection attempt before it
 
     # the request ------------------------------------------------------------------------
     def send(self, slot: int, intended: float, retried: bool) -> None:
@@ -234,8 +235,6 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         if QUICKACK is not None:
             self.sock = transport.get_extra_info("socket")
-        if self.busy:
-            self._write()
 
     def data_received(self, data: bytes) -> None:
         if not self.busy:  # bytes nobody asked for: the connection is not reusable
@@ -381,6 +380,7 @@ class _Client:
         self.loop = asyncio.get_running_loop()
         self.done: asyncio.Future[None] = self.loop.create_future()
         self.connections_opened = 0
+        self.connecting = 0
 
     async def run(self) -> None:
         loop = self.loop
@@ -415,16 +415,21 @@ class _Client:
     def _dispatch(self, slot: int, intended: float, retried: bool) -> None:
         if self.idle:
             self.idle.pop().send(slot, intended, retried)
-        elif len(self.conns) < self.limit:
-            self._open(slot, intended, retried)
         else:
             self.waiting.append((slot, intended, retried))
+            self._grow()
 
-    def _open(self, slot: int, intended: float, retried: bool) -> None:
-        conn = _Conn(self, slot, intended, retried)
-        self.conns.add(conn)
-        self.connections_opened += 1
-        conn.task = self.loop.create_task(self._connect(conn))
+    def _grow(self) -> None:
+        """Open connections for waiting requests, a few at a time: a burst of due requests
+        (after a stall, or a hiccup of the machine) must not turn into a storm of connects
+        costlier than waiting for the connections already open to free up."""
+        while (self.connecting < min(MAX_CONNECTING, len(self.waiting))
+               and len(self.conns) < self.limit):
+            conn = _Conn(self)
+            self.conns.add(conn)
+            self.connecting += 1
+            self.connections_opened += 1
+            conn.task = self.loop.create_task(self._connect(conn))
 
     async def _connect(self, conn: _Conn) -> None:
         target = self.target
@@ -436,13 +441,20 @@ class _Client:
         except asyncio.CancelledError:
             return  # timed out (the sweep recorded it) or shutting down
         except (OSError, ssl.SSLError, ValueError) as exc:
+            # The request first in line needed this connection: it failed.
             conn.closed = True
-            if conn.busy:
-                self.failed(conn, classify_os_error(exc), False)
             self._forget(conn)
+            if self.waiting:
+                _, intended, _ = self.waiting.popleft()
+                self.recorder.record(intended, conn.sent, time.monotonic(),
+                                     classify_os_error(exc), False)
             self._refill()
+            return
         finally:
             conn.task = None
+            self.connecting -= 1
+        if not conn.closed:
+            self._release(conn)
 
     # outcomes -------------------------------------------------------------------------------
     def answered(self, conn: _Conn, error: str | None) -> None:
@@ -491,11 +503,10 @@ class _Client:
 
     def _refill(self) -> None:
         """A connection went away: requests waiting for one get new ones."""
-        while self.waiting and len(self.conns) < self.limit:
-            if self.idle:
-                self.idle.pop().send(*self.waiting.popleft())
-            else:
-                self._open(*self.waiting.popleft())
+        while self.waiting and self.idle:
+            self.idle.pop().send(*self.waiting.popleft())
+        if self.waiting:
+            self._grow()
         self._check_done()
 
     def _check_done(self) -> None:
@@ -512,8 +523,13 @@ class _Client:
             if conn.busy and conn.sent < deadline:
                 self.failed(conn, "timeout", True)
                 conn.close()
-                if conn.task is not None:  # never connected: no connection_lost will come
-                    self._forget(conn)
+            elif conn.task is not None and conn.sent < deadline:
+                # A connection attempt without an answer: the request first in line times out.
+                conn.task.cancel()
+                self._forget(conn)
+                if self.waiting:
+                    _, intended, _ = self.waiting.popleft()
+                    self.recorder.record(intended, conn.sent, time.monotonic(), "timeout", True)
         self._refill()
         if self.tick:
             self.tick(self.recorder)
