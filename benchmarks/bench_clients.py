@@ -179,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    parser.add_argument("--quick", action="store_true", help="1.5 s per candidate")
+    args, _ = parser.parse_known_args(list(argv) if argv is not None else None)  # run_all
+    if args.quick:
+        args.seconds = 1.5
     print(f"load average {os.getloadavg()[0]:.1f}; {args.connections} connections, "
           f"{args.seconds:g} s each\n")
     print("| Client | Responses/s | Client CPU per response |")
