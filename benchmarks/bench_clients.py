@@ -153,8 +153,11 @@ def mlgate_protocols(url: str, n: int, seconds: float) -> int:
                         recorder, None)
         client.stop_at = now + seconds  # type: ignore[attr-defined]
         client.next_j = client.local_total  # no schedule: only the closed loop below
-        for _ in range(n):
-            client._open(0, now, False)
+        for _ in range(n):  # n connections, each sending its first request once connected
+            conn = _Conn(client)
+            client.conns.add(conn)
+            client.connecting += 1
+            conn.task = client.loop.create_task(client._connect(conn))
         sweeper = client.loop.call_later(0.01, client._sweep)
         await client.done
         sweeper.cancel()
