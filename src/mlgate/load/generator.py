@@ -1,23 +1,37 @@
-"""The native open-model load generator (requests sessions, threads, optionally processes).
+"""The native open-model load generator: one asyncio event loop per process, raw HTTP/1.1.
 
-Requests are sent on a fixed schedule: request *i* is due at ``t0 + i / rate``, whatever the
-server does. Each worker thread takes the next free slot, sleeps until it is due, sends it on
-its own keep-alive session and records ``latency = completion - intended send time``. When the
-server stalls, the slots that fall due during the stall are sent late (or queue at the server)
-and their latency includes that wait, so a slow server cannot hide its queueing behind a
+Requests are sent on a fixed schedule: request *i* is due at ``t0 + i / rate`` (with stages:
+when the integral of the ramping rate reaches *i*, :mod:`mlgate.load.schedule`), whatever the
+server does. A timer on the event loop sends every request that has fallen due on a free
+keep-alive connection (opening another one, up to a bound, when none is free; beyond the bound
+it waits for the next free one) and records ``latency = completion - intended send time``. When
+the server stalls, the slots that fall due during the stall are sent late (or queue at the
+server) and their latency includes that wait, so a slow server cannot hide its queueing behind a
 generator that politely waited for it ("coordinated omission", as corrected by wrk2).
 
-Beyond a few hundred requests per second one Python process becomes the bottleneck (the GIL);
+The client is a small HTTP/1.1 one on asyncio protocols (no task, future or timer per request:
+the requests are pre-built bytes, responses are parsed in ``data_received``, timeouts are found
+by a sweep every few milliseconds), which is what lets one process hold several thousand
+requests per second; ``benchmarks/RESULTS.md`` compares it with aiohttp and urllib3. It speaks
+Content-Length and chunked bodies, reads to the close when a response has neither, honours
+``Connection: close``, reconnects when the server closes an idle connection (a request that got
+no byte of answer on a reused connection is sent once more on a new one) and speaks TLS for
+``https://`` URLs (certificates verified against the system store and certifi's, or
+``Plan.ca_file``; ``Plan.insecure`` turns verification off). Environment proxies are not used.
+
 ``processes > 1`` splits the schedule round-robin over several processes sharing one start time
 on the system-wide monotonic clock, and merges their histograms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import itertools
+import collections
 import json
 import math
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -25,11 +39,19 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mlgate.load.schedule import Schedule, schedule_of
 from mlgate.load.stats import LoadStats, Recorder
 
-MAX_THREADS = 256
+MAX_CONNECTIONS = 1000  # per process
+MAX_CONNECTING = 8  # connection attempts under way at once, per process
+MAX_HEAD = 64 * 1024  # bytes of status line and headers we accept
+SWEEP = 0.01  # seconds between two looks for timed-out requests
+# ACK what arrives at once (Linux). A server that writes its headers and its body in two
+# sends with Nagle's algorithm on (Python's http.server, mlgate serve) would otherwise wait for
+# our delayed ACK (~40 ms) before sending the body on a busy kept-alive connection.
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
 @dataclass
@@ -44,8 +66,10 @@ class Plan:
     duration: float = 10.0
     warmup: float = 0.0
     timeout: float = 5.0
-    concurrency: int | None = None  # threads in total; default from the rate
+    concurrency: int | None = None  # requests in flight in total; default from the rate
     processes: int = 1
+    ca_file: str | None = None  # PEM file of certificates to trust for https
+    insecure: bool = False  # do not verify the server's certificate
     # Ramping stages as [duration, rate at start, rate at end] over warm-up and duration
     # (mlgate.load.schedule); None: ``rate`` throughout. ``rate`` is then the mean offered rate
     # of the measured window.
@@ -59,16 +83,20 @@ class Plan:
     def total_slots(self) -> int:
         return self.schedule().slots
 
-    def threads_per_process(self) -> int:
+    def connections_per_process(self) -> int:
+        """The most requests one process has in flight (one keep-alive connection each)."""
         if self.concurrency:
             return max(1, math.ceil(self.concurrency / self.processes))
-        # Enough threads to keep sending on time through half a second of server latency.
+        # Enough to keep sending on time through half a second of server latency.
         per_process_rate = self.schedule().peak_rate / self.processes
-        return int(min(MAX_THREADS, max(4, math.ceil(per_process_rate * 0.5))))
+        return int(min(MAX_CONNECTIONS, max(4, math.ceil(per_process_rate * 0.5))))
+
+    threads_per_process = connections_per_process  # the name before the asyncio client
 
 
 def classify(exc: BaseException) -> tuple[str, bool]:
-    """(reason, timed) for a failed request; ``timed`` when its latency is meaningful."""
+    """(reason, timed) for a failed ``requests`` call; ``timed`` when its latency means
+    something. The generator itself uses :func:`classify_os_error`; this serves the preflight."""
     import requests
 
     if isinstance(exc, requests.Timeout):
@@ -83,8 +111,18 @@ def classify(exc: BaseException) -> tuple[str, bool]:
     return type(exc).__name__, False
 
 
+def classify_os_error(exc: BaseException | None) -> str:
+    """The error reason of a failed connection, in :func:`classify`'s words."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if exc is None or isinstance(exc, ConnectionResetError | BrokenPipeError
+                                  | ConnectionAbortedError):
+        return "connection reset"
+    return "connection error"
+
+
 def new_session(url: str) -> Any:
-    """A keep-alive session with proxies resolved once (trust_env re-reads netrc per request)."""
+    """A keep-alive ``requests`` session with proxies resolved once (for the preflight)."""
     import requests
     from requests.adapters import HTTPAdapter
 
@@ -97,100 +135,447 @@ def new_session(url: str) -> Any:
     return session
 
 
-def _worker(
-    plan: Plan,
-    t0: float,
-    slots: Callable[[], int],
-    local_total: int,
-    first: int,
-    step: int,
-    recorder: Recorder,
-    stop: threading.Event,
-) -> None:
-    import requests
+@dataclass
+class Target:
+    """Where requests go and the bytes of each request, built once before the clock starts."""
 
-    session = new_session(plan.url)
-    due = plan.schedule().due
-    bodies = plan.bodies
-    n_bodies = len(bodies) if bodies else 0
-    method = plan.method
+    host: str
+    port: int
+    ssl: ssl.SSLContext | None
+    requests: list[bytes]
+    head: bool  # HEAD requests get no body in the answer
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> Target:
+        parts = urlsplit(plan.url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an http:// or https:// URL, got {plan.url!r}")
+        default = 443 if scheme == "https" else 80
+        port = parts.port or default
+        host = parts.hostname
+        host_header = f"[{host}]" if ":" in host else host
+        if port != default:
+            host_header += f":{port}"
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        given = {k.lower() for k in plan.headers}
+        method = plan.method.upper()
+        lines = [f"{method} {target} HTTP/1.1"]
+        if "host" not in given:
+            lines.append(f"Host: {host_header}")
+        if "user-agent" not in given:
+            lines.append("User-Agent: mlgate")
+        if "accept" not in given:
+            lines.append("Accept: */*")
+        lines += [f"{k}: {v}" for k, v in plan.headers.items() if k.lower() != "content-length"]
+        head = "\r\n".join(lines).encode("latin-1")
+        bodies: list[bytes | None] = list(plan.bodies) if plan.bodies else [None]
+        built = []
+        for body in bodies:
+            if body is None:
+                extra = b"" if method in ("GET", "HEAD", "OPTIONS", "DELETE") else \
+                    b"\r\nContent-Length: 0"
+                built.append(head + extra + b"\r\n\r\n")
+            else:
+                built.append(head + b"\r\nContent-Length: " + str(len(body)).encode()
+                             + b"\r\n\r\n" + body)
+        return cls(host, port, tls_context(plan) if scheme == "https" else None, built,
+                   method == "HEAD")
+
+
+def tls_context(plan: Plan) -> ssl.SSLContext:
+    """Certificates verified by default: the system store (``SSL_CERT_FILE`` too) plus
+    certifi's, which ``requests`` trusts; or only ``ca_file`` when given."""
+    if plan.insecure:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if plan.ca_file:
+        return ssl.create_default_context(cafile=plan.ca_file)
+    context = ssl.create_default_context()
     try:
-        while not stop.is_set():
-            j = slots()
-            if j >= local_total:
-                return
-            i = first + j * step
-            intended = t0 + due(i)
-            delay = intended - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            body = bodies[i % n_bodies] if n_bodies and bodies else None
-            sent = time.monotonic()
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    except (ImportError, OSError):
+        pass
+    return context
+
+
+# Response parser states
+_HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _TO_CLOSE = range(6)
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection carrying one request at a time."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+        self.sock: Any = None
+        self.buf = bytearray()
+        self.state = _HEAD
+        self.remaining = 0
+        self.code = 0
+        self.keep = True
+        self.answered = 0  # responses completed on this connection
+        self.got_bytes = False
+        self.closed = False
+        self.task: asyncio.Task[Any] | None = None
+        self.busy = False  # a request is out and not yet answered
+        self.slot, self.intended, self.retried = 0, 0.0, False
+        self.sent = time.monotonic()  # of the request; of the connection attempt before it
+
+    # the request ------------------------------------------------------------------------
+    def send(self, slot: int, intended: float, retried: bool) -> None:
+        self.slot, self.intended, self.retried = slot, intended, retried
+        self.sent = time.monotonic()
+        self.busy = True
+        self.got_bytes = False
+        self._write()
+
+    def _write(self) -> None:
+        requests = self.client.target.requests
+        assert self.transport is not None
+        self.transport.write(requests[self.slot % len(requests)])
+
+    # asyncio.Protocol ---------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if QUICKACK is not None:
+            self.sock = transport.get_extra_info("socket")
+
+    def data_received(self, data: bytes) -> None:
+        if not self.busy:  # bytes nobody asked for: the connection is not reusable
+            self.keep = False
+            self.close()
+            return
+        self.got_bytes = True
+        if self.sock is not None:
             try:
-                response = session.request(
-                    method,
-                    plan.url,
-                    data=body,
-                    headers=plan.headers,
-                    timeout=plan.timeout,
-                    allow_redirects=False,
-                )
-                done = time.monotonic()
-                code = response.status_code
-                error = None if 200 <= code < 300 else f"HTTP {code}"
-                recorder.record(intended, sent, done, error, True)
-            except requests.RequestException as exc:
-                reason, timed = classify(exc)
-                recorder.record(intended, sent, time.monotonic(), reason, timed)
-    finally:
-        session.close()
+                self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            except OSError:
+                self.sock = None
+        buf = self.buf
+        buf += data
+        try:
+            if self._parse(buf):
+                self._complete()
+        except (ValueError, IndexError):
+            self.client.failed(self, "connection error", False)
+            self.close()
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.client.lost(self, exc)
+
+    # parsing ------------------------------------------------------------------------------
+    def _parse(self, buf: bytearray) -> bool:
+        """Consume what is buffered; True when the response is complete."""
+        while True:
+            state = self.state
+            if state == _HEAD:
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buf) > MAX_HEAD:
+                        raise ValueError("response head too long")
+                    return False
+                head = bytes(buf[:end])
+                del buf[: end + 4]
+                lines = head.split(b"\r\n")
+                status = lines[0].split(None, 2)
+                code = int(status[1])
+                if 100 <= code < 200 and code != 101:
+                    continue  # an interim answer (100 Continue): the real one follows
+                self.code = code
+                http10 = status[0] == b"HTTP/1.0"
+                length = -1
+                chunked = False
+                connection = b""
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"transfer-encoding":
+                        chunked = b"chunked" in value.lower()
+                    elif name == b"connection":
+                        connection = value.strip().lower()
+                self.keep = (connection == b"keep-alive") if http10 else connection != b"close"
+                if self.client.target.head or code in (204, 304):
+                    self.state = _HEAD
+                    return True
+                if chunked:
+                    self.state = _CHUNK_SIZE
+                elif length >= 0:
+                    self.state, self.remaining = _BODY, length
+                else:
+                    self.state, self.keep = _TO_CLOSE, False
+            elif state == _BODY:
+                take = min(self.remaining, len(buf))
+                del buf[:take]
+                self.remaining -= take
+                if self.remaining:
+                    return False
+                self.state = _HEAD
+                return True
+            elif state == _CHUNK_SIZE:
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    if len(buf) > MAX_HEAD:
+                        raise ValueError("chunk size line too long")
+                    return False
+                size = int(bytes(buf[:end]).split(b";", 1)[0].strip(), 16)
+                del buf[: end + 2]
+                if size == 0:
+                    self.state = _TRAILER
+                else:
+                    self.state, self.remaining = _CHUNK_DATA, size + 2  # data and its CRLF
+            elif state == _CHUNK_DATA:
+                take = min(self.remaining, len(buf))
+                del buf[:take]
+                self.remaining -= take
+                if self.remaining:
+                    return False
+                self.state = _CHUNK_SIZE
+            elif state == _TRAILER:
+                end = buf.find(b"\r\n")
+                if end < 0:
+                    return False
+                del buf[: end + 2]
+                if end == 0:  # the empty line that ends the trailers
+                    self.state = _HEAD
+                    return True
+            else:  # _TO_CLOSE: the body runs to the end of the connection
+                buf.clear()
+                return False
+
+    def _complete(self) -> None:
+        self.answered += 1
+        self.busy = False
+        code = self.code
+        self.client.answered(self, None if 200 <= code < 300 else f"HTTP {code}")
+
+    def close(self) -> None:
+        self.keep = False
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+        elif self.task is not None:
+            self.task.cancel()
 
 
-def _run_threads(
+class _Client:
+    """This process's share of the schedule (slots ``first, first+step, ...``) on one loop."""
+
+    def __init__(self, plan: Plan, t0: float, first: int, step: int, recorder: Recorder,
+                 tick: Callable[[Recorder], None] | None) -> None:
+        self.plan = plan
+        self.target = Target.from_plan(plan)
+        self.t0 = t0
+        self.due_at = plan.schedule().due  # seconds from t0 at which slot i is due
+        self.first, self.step = first, step
+        self.local_total = len(range(first, plan.total_slots, step))
+        self.next_j = 0
+        self.recorder = recorder
+        self.tick = tick
+        self.limit = plan.connections_per_process()
+        self.timeout = plan.timeout
+        self.idle: list[_Conn] = []
+        self.conns: set[_Conn] = set()
+        self.waiting: collections.deque[tuple[int, float, bool]] = collections.deque()
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.connections_opened = 0
+        self.connecting = 0
+
+    async def run(self) -> None:
+        loop = self.loop
+        loop.call_at(self.t0, self._due)
+        sweeper = loop.call_later(SWEEP, self._sweep)
+        try:
+            await self.done
+        finally:
+            sweeper.cancel()
+            for conn in list(self.conns):
+                conn.close()
+            await asyncio.sleep(0)  # let the transports close
+
+    # the schedule ---------------------------------------------------------------------------
+    def _due(self) -> None:
+        """Send every request that has fallen due, then wake up when the next one is."""
+        now = time.monotonic()
+        t0, due_at, first, step = self.t0, self.due_at, self.first, self.step
+        j, total = self.next_j, self.local_total
+        while j < total:
+            slot = first + j * step
+            intended = t0 + due_at(slot)
+            if intended > now:
+                self.next_j = j
+                self.loop.call_at(intended, self._due)
+                return
+            j += 1
+            self._dispatch(slot, intended, False)
+        self.next_j = j
+        self._check_done()
+
+    def _dispatch(self, slot: int, intended: float, retried: bool) -> None:
+        if self.idle:
+            self.idle.pop().send(slot, intended, retried)
+        else:
+            self.waiting.append((slot, intended, retried))
+            self._grow()
+
+    def _grow(self) -> None:
+        """Open connections for waiting requests, a few at a time: a burst of due requests
+        (after a stall, or a hiccup of the machine) must not turn into a storm of connects
+        costlier than waiting for the connections already open to free up."""
+        while (self.connecting < min(MAX_CONNECTING, len(self.waiting))
+               and len(self.conns) < self.limit):
+            conn = _Conn(self)
+            self.conns.add(conn)
+            self.connecting += 1
+            self.connections_opened += 1
+            conn.task = self.loop.create_task(self._connect(conn))
+
+    async def _connect(self, conn: _Conn) -> None:
+        target = self.target
+        try:
+            await self.loop.create_connection(
+                lambda: conn, target.host, target.port, ssl=target.ssl,
+                server_hostname=target.host if target.ssl else None,
+            )
+        except asyncio.CancelledError:
+            return  # timed out (the sweep recorded it) or shutting down
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            # The request first in line needed this connection: it failed.
+            conn.closed = True
+            self._forget(conn)
+            if self.waiting:
+                _, intended, _ = self.waiting.popleft()
+                self.recorder.record(intended, conn.sent, time.monotonic(),
+                                     classify_os_error(exc), False)
+            self._refill()
+            return
+        finally:
+            conn.task = None
+            self.connecting -= 1
+        if not conn.closed:
+            self._release(conn)
+
+    # outcomes -------------------------------------------------------------------------------
+    def answered(self, conn: _Conn, error: str | None) -> None:
+        self.recorder.record(conn.intended, conn.sent, time.monotonic(), error, True)
+        self._release(conn)
+
+    def failed(self, conn: _Conn, reason: str, timed: bool) -> None:
+        if not conn.busy:
+            return
+        conn.busy = False
+        conn.keep = False
+        self.recorder.record(conn.intended, conn.sent, time.monotonic(), reason, timed)
+
+    def lost(self, conn: _Conn, exc: Exception | None) -> None:
+        if conn.busy:
+            if conn.state == _TO_CLOSE:  # the body ended with the connection: complete
+                conn.state = _HEAD
+                conn._complete()
+            elif conn.answered and not conn.got_bytes and not conn.retried:
+                # The server closed an idle keep-alive connection as we sent on it: once more.
+                conn.busy = False
+                self._forget(conn)
+                self.waiting.appendleft((conn.slot, conn.intended, True))
+                self._refill()
+                return
+            else:
+                self.failed(conn, classify_os_error(exc), False)
+        self._forget(conn)
+        self._refill()
+
+    def _release(self, conn: _Conn) -> None:
+        if not conn.keep:
+            conn.close()  # connection_lost forgets it and refills
+            self._check_done()
+            return
+        if self.waiting:
+            conn.send(*self.waiting.popleft())
+        else:
+            self.idle.append(conn)
+            self._check_done()
+
+    def _forget(self, conn: _Conn) -> None:
+        self.conns.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+
+    def _refill(self) -> None:
+        """A connection went away: requests waiting for one get new ones."""
+        while self.waiting and self.idle:
+            self.idle.pop().send(*self.waiting.popleft())
+        if self.waiting:
+            self._grow()
+        self._check_done()
+
+    def _check_done(self) -> None:
+        if self.next_j < self.local_total or self.waiting or self.done.done():
+            return
+        if any(c.busy for c in self.conns):
+            return
+        self.done.set_result(None)
+
+    def _sweep(self) -> None:
+        """Requests without an answer after ``timeout`` are timeouts (timed: they waited)."""
+        deadline = time.monotonic() - self.timeout
+        for conn in list(self.conns):
+            if conn.busy and conn.sent < deadline:
+                self.failed(conn, "timeout", True)
+                conn.close()
+            elif conn.task is not None and conn.sent < deadline:
+                # A connection attempt without an answer: the request first in line times out.
+                conn.task.cancel()
+                self._forget(conn)
+                if self.waiting:
+                    _, intended, _ = self.waiting.popleft()
+                    self.recorder.record(intended, conn.sent, time.monotonic(), "timeout", True)
+        self._refill()
+        if self.tick:
+            self.tick(self.recorder)
+        if not self.done.done():
+            self.loop.call_later(SWEEP, self._sweep)
+
+
+def _run_loop(
     plan: Plan,
     t0: float,
     first: int,
     step: int,
-    stop: threading.Event,
-    tick: Callable[[list[Recorder]], None] | None = None,
+    tick: Callable[[Recorder], None] | None = None,
 ) -> Recorder:
-    """Run this process's share of the schedule (slots ``first, first+step, ...``)."""
-    local_total = len(range(first, plan.total_slots, step))
-    counter = itertools.count()
-    lock = threading.Lock()
-
-    def next_slot() -> int:
-        with lock:
-            return next(counter)
-
+    """Run this process's share of the schedule on a new event loop; its recorder."""
     window = (t0 + plan.warmup, t0 + plan.warmup + plan.duration)
-    recorders = [Recorder(*window) for _ in range(plan.threads_per_process())]
-    threads = [
-        threading.Thread(
-            target=_worker,
-            args=(plan, t0, next_slot, local_total, first, step, rec, stop),
-            daemon=True,
-            name=f"mlgate-load-{n}",
-        )
-        for n, rec in enumerate(recorders)
-    ]
-    for t in threads:
-        t.start()
+    recorder = Recorder(*window)
+    _raise_file_limit(plan.connections_per_process() + 64)
+
+    async def main() -> None:
+        await _Client(plan, t0, first, step, recorder, tick).run()
+
+    asyncio.run(main())
+    return recorder
+
+
+def _raise_file_limit(needed: int) -> None:
     try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.25)
-                if tick:
-                    tick(recorders)
-    except BaseException:
-        stop.set()
-        for t in threads:
-            t.join(plan.timeout + 1)
-        raise
-    merged = Recorder(*window)
-    for rec in recorders:
-        merged.merge(rec)
-    return merged
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            top = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+    except (ImportError, ValueError, OSError):
+        pass
 
 
 def _encode_plan(plan: Plan) -> str:
@@ -219,9 +604,8 @@ def child_main() -> int:
     plan = _decode_plan(header["plan"])
     print("ready", flush=True)
     t0 = float(sys.stdin.readline())
-    stop = threading.Event()
     try:
-        recorder = _run_threads(plan, t0, header["first"], header["step"], stop)
+        recorder = _run_loop(plan, t0, header["first"], header["step"])
     except KeyboardInterrupt:
         return 130
     sys.stdout.write(json.dumps(recorder.to_dict()) + "\n")
@@ -232,16 +616,19 @@ def child_main() -> int:
 def run_native(plan: Plan, tick: Callable[[float, int], None] | None = None) -> LoadStats:
     """Run the schedule and return its figures. ``tick(elapsed_s, sent)`` reports progress."""
     start_margin = 0.05
-    stop = threading.Event()
+    Target.from_plan(plan)  # a bad URL fails here, before any process starts
     if plan.processes <= 1:
         t0 = time.monotonic() + start_margin
+        last = [0.0]
 
-        def on_tick(recorders: list[Recorder]) -> None:
-            if tick:
-                tick(time.monotonic() - t0, sum(r.sent for r in recorders))
+        def on_tick(recorder: Recorder) -> None:
+            now = time.monotonic()
+            if tick and now - last[0] >= 0.25:
+                last[0] = now
+                tick(now - t0, recorder.sent)
 
         wall0 = time.time() + (t0 - time.monotonic())
-        merged = _run_threads(plan, t0, 0, 1, stop, on_tick)
+        merged = _run_loop(plan, t0, 0, 1, on_tick)
     else:
         merged, wall0 = _run_processes(plan, tick)
     stats = LoadStats.from_recorder(
@@ -251,10 +638,8 @@ def run_native(plan: Plan, tick: Callable[[float, int], None] | None = None) -> 
     # from the schedule what latency each request truly had.
     stats.extra["schedule_start_unix"] = round(wall0, 6)
     stats.extra["processes"] = plan.processes
-    stats.extra["threads_per_process"] = plan.threads_per_process()
+    stats.extra["connections_per_process"] = plan.connections_per_process()
     return stats
-
-
 def _run_processes(
     plan: Plan, tick: Callable[[float, int], None] | None
 ) -> tuple[Recorder, float]:

@@ -31,7 +31,7 @@ from mlgate.resources import checks_dir
 from mlgate.trust import LOAD_TARGET_KEYS, check_unchanged
 
 DEFAULT_SLOS = ["error_rate<1%", "rate>=95%"]
-AUTO_PROCESS_RATE = 600  # req/s one generator process sustains comfortably
+AUTO_PROCESS_RATE = 4000  # req/s one generator process sustains comfortably (asyncio client)
 
 
 @dataclass
