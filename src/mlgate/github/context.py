@@ -110,20 +110,30 @@ class GitHubContext:
         return None
 
     @property
-    def head_sha(self) -> str:
-        """The commit reports belong to: the PR head, the deployed or pushed commit, else SHA."""
+    def event_head(self) -> str:
+        """The head commit the triggering event names (pull request, workflow run, push), or
+        "" when it names none: the commit a run was started for, never one fetched later."""
         head = self.pull_request.get("head")
         if isinstance(head, dict) and head.get("sha"):
             return str(head["sha"])
-        deployment = self.event.get("deployment")
-        if isinstance(deployment, dict) and deployment.get("sha"):
-            return str(deployment["sha"])
         run = self.event.get("workflow_run")
         if isinstance(run, dict) and run.get("head_sha"):
             return str(run["head_sha"])
         if self.event_name == "push" and self.event.get("after"):
             return str(self.event["after"])
-        return self.sha
+        return ""
+
+    @property
+    def head_sha(self) -> str:
+        """The commit reports belong to: the PR head, the deployed or pushed commit, else SHA.
+
+        A deployment event's payload carries no pull request, workflow run or push, so asking
+        for the deployment's commit after :attr:`event_head` gives the same answer as before it.
+        """
+        deployment = self.event.get("deployment")
+        deployed = str(deployment["sha"]) if isinstance(deployment, dict) and \
+            deployment.get("sha") else ""
+        return self.event_head or deployed or self.sha
 
     @property
     def ref_name(self) -> str:

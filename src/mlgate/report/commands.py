@@ -151,7 +151,7 @@ def _publish(
     # The verdict belongs to the commit that was gated: the one this run was started for (the
     # event's), else the one the gates ran on. Never the pull request's head as fetched now: a
     # push during the run would put this run's verdict on a commit nobody gated.
-    sha = args.sha or _event_head(ctx) or _gated_commit(results) or ctx.sha
+    sha = args.sha or ctx.event_head or _gated_commit(results) or ctx.sha
     workflow = ctx.workflow or "mlgate"
     if options["pr_comment"] and pr is not None:
         body = comment_body(results, title, args.html_url, ctx.run_url)
@@ -267,19 +267,6 @@ def _names_of_broken_config(path: Path) -> str | None:
     name = (ledger.get("name") if isinstance(ledger, dict) else None) or raw.get("project")
     ok = isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9/_.:=-]{0,99}", name)
     return name if ok else None
-
-
-def _event_head(ctx: Any) -> str:
-    """The head commit the triggering event names (pull request, workflow run, push)."""
-    head = ctx.pull_request.get("head")
-    if isinstance(head, dict) and head.get("sha"):
-        return str(head["sha"])
-    run = ctx.event.get("workflow_run")
-    if isinstance(run, dict) and run.get("head_sha"):
-        return str(run["head_sha"])
-    if ctx.event_name == "push" and ctx.event.get("after"):
-        return str(ctx.event["after"])
-    return ""
 
 
 def _gated_commit(results: list[GateResult]) -> str:
