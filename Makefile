@@ -37,7 +37,7 @@ lint: setup node
 	bash scripts/check-workflows.sh
 
 test: setup node system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: setup system-deps
 	$(BIN)/python benchmarks/run_all.py

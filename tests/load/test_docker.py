@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.cli import run_mlgate
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
 
 
 def _our_containers() -> list[str]:

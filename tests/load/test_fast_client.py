@@ -153,6 +153,7 @@ def test_https_trusts_the_given_ca_and_refuses_an_unknown_certificate(
     assert insecure.error_count == 0
 
 
+@pytest.mark.timing
 def test_timeouts_are_errors_timed_at_the_timeout(stub_server: Callable[..., str]) -> None:
     url = stub_server("--delay", "0.5")
     stats = run_native(Plan(url=url, rate=20, duration=1, timeout=0.1))
@@ -169,6 +170,7 @@ def test_refused_connections_are_errors_not_timed() -> None:
     assert stats.errors == {"connection refused": 10}
 
 
+@pytest.mark.timing
 def test_p99_under_stalls_is_within_ten_percent_of_the_truth(
     stub_server: Callable[..., str],
 ) -> None:

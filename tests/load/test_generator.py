@@ -8,6 +8,10 @@ import pytest
 
 from mlgate.load.generator import Plan, run_native
 
+# Measures rates and latencies: run alone (`-m timing`, see scripts/test.sh), not beside
+# other tests competing for the CPU.
+pytestmark = pytest.mark.timing
+
 
 def test_holds_a_modest_rate_against_a_fast_server(stub_server: Callable[..., str]) -> None:
     url = stub_server()

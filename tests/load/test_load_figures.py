@@ -24,6 +24,7 @@ def figures_of(report: Path) -> dict[str, Figure]:
     return {f["id"]: Figure.from_dict(f) for f in gate["figures"]}
 
 
+@pytest.mark.timing
 def test_latency_and_rate_figures_of_a_run(stub_server: Callable[..., str],
                                            tmp_path: Path) -> None:
     url = stub_server()
@@ -56,6 +57,7 @@ def test_latency_and_rate_figures_of_a_run(stub_server: Callable[..., str],
     assert [(t.name, t.value) for t in rate.thresholds] == [("rate SLO", 45)]
 
 
+@pytest.mark.timing
 def test_errors_per_window(status_server: Callable[[int], str], tmp_path: Path) -> None:
     url = status_server(500)
     report = tmp_path / "load.json"
@@ -69,6 +71,7 @@ def test_errors_per_window(status_server: Callable[[int], str], tmp_path: Path) 
     assert rate.thresholds == []  # error_rate is a share, not on this chart's scale
 
 
+@pytest.mark.timing
 def test_stalls_show_in_the_windows_they_hit(stub_server: Callable[..., str]) -> None:
     """A server freezing 200 ms of every second: each window's p99 sees the stall, its p50
     does not; with two processes the windows are merged across them."""

@@ -15,6 +15,10 @@ from mlgate.load.schedule import Schedule, Stage
 from mlgate.load.settings import CapacityOptions
 from tests.support.cli import run_mlgate
 
+# Measures rates and latencies: run alone (`-m timing`, see scripts/test.sh), not beside
+# other tests competing for the CPU.
+pytestmark = pytest.mark.timing
+
 
 def gate_of(report: Path) -> dict:
     return json.loads(report.read_text())["gates"][0]
