@@ -61,10 +61,10 @@ def _threads(make: Callable[[], Callable[[], None]], n: int, seconds: float) -> 
 
 
 def requests_threads(url: str, n: int, seconds: float) -> int:
-    from mlgate.load.generator import new_session
+    from mlgate.load.generator import Plan, new_session
 
     def make() -> Callable[[], None]:
-        session = new_session(url)
+        session = new_session(Plan(url=url))
         return lambda: session.get(url, timeout=5).content and None
 
     return _threads(make, n, seconds)

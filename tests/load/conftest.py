@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.load.local_https import certificate, serve
+
+__all__ = ["certificate", "serve"]  # fixtures shared by the TLS and keep-alive tests
+
 BUSYBOX_IMAGE = "mlgate-test-busybox:latest"
 BUSYBOX_PORT = 8080
 

@@ -4,13 +4,10 @@ bodies, servers that close, TLS, timeouts, and CO-corrected p99 under stalls."""
 from __future__ import annotations
 
 import math
-import shutil
 import socket
 import ssl
-import subprocess
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import numpy as np
@@ -18,62 +15,8 @@ import pytest
 
 from mlgate.load.generator import Plan, run_native
 from mlgate.load.stub import StubOptions, stall_remaining
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    connections = 0
-
-    def get_request(self) -> tuple[socket.socket, object]:
-        conn, addr = super().get_request()
-        self.connections += 1
-        return conn, addr
-
-
-def _handler(answer: Callable[[BaseHTTPRequestHandler], None]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _any(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            answer(self)
-
-        do_GET = do_POST = _any
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., tuple[str, _Server]]]:
-    """Start an in-process HTTP(S) server answering with ``answer``; yields its URL and itself."""
-    servers: list[_Server] = []
-
-    def start(answer: Callable[[BaseHTTPRequestHandler], None],
-              tls: ssl.SSLContext | None = None) -> tuple[str, _Server]:
-        server = _Server(("127.0.0.1", 0), _handler(answer))
-        if tls is not None:
-            server.socket = tls.wrap_socket(server.socket, server_side=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        scheme = "https" if tls else "http"
-        return f"{scheme}://localhost:{server.server_address[1]}/p?q=1", server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def _ok(handler: BaseHTTPRequestHandler) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Length", "2")
-    handler.end_headers()
-    handler.wfile.write(b"ok")
+from tests.load.local_https import LocalServer as _Server
+from tests.load.local_https import ok as _ok
 
 
 def test_keep_alive_reuses_a_few_connections(serve: Callable[..., tuple[str, _Server]]) -> None:
@@ -121,21 +64,6 @@ def test_a_server_closing_after_each_answer_costs_no_errors(
     assert server.connections >= 100  # a new connection for every request
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is not installed")
-    where = tmp_path_factory.mktemp("tls")
-    cert, key = where / "cert.pem", where / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    return cert, key
-
-
 def test_https_trusts_the_given_ca_and_refuses_an_unknown_certificate(
     serve: Callable[..., tuple[str, _Server]], certificate: tuple[Path, Path]
 ) -> None:
@@ -147,7 +75,7 @@ def test_https_trusts_the_given_ca_and_refuses_an_unknown_certificate(
     assert (trusted.measured, trusted.error_count) == (50, 0)
     assert server.connections <= 4
     refused = run_native(Plan(url=url, rate=20, duration=0.5))
-    assert refused.errors == {"connection error": 10}  # certificate verify failed
+    assert refused.errors == {"TLS error": 10}  # certificate verify failed
     assert refused.latency is not None and refused.latency.total == 0  # nothing to time
     insecure = run_native(Plan(url=url, rate=20, duration=0.5, insecure=True))
     assert insecure.error_count == 0

@@ -37,6 +37,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     t.add_argument("--startup-timeout", help="how long to wait for health (default 30s)")
     t.add_argument("--path", help="endpoint path on the target (default /predict for --serve, "
                    "/ otherwise)")
+    t.add_argument("--ca-file", help="https/grpcs: PEM file of the certificates to trust "
+                   "(default: the system's and certifi's)")
+    t.add_argument("--insecure", action="store_true", default=None,
+                   help="https: do not verify the server's certificate (a test endpoint with a "
+                   "self-signed one)")
     r = p.add_argument_group("load")
     r.add_argument("--rate", type=float, help="target requests per second")
     r.add_argument("--stage", action="append", metavar="DURATION:RATE",
@@ -59,8 +64,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     r.add_argument("--template", help="body template (JSON text or file) with {{rows}} or "
                    "{{row}}; default '{\"rows\": {{rows}}}'")
     r.add_argument("--protocol", help="payload preset: mlgate (default), oip/kserve-v2, "
-                   "tfserving, mlflow, torchserve, bentoml; decides body and path")
-    r.add_argument("--model-name", help="the model's name in the protocol's path (oip, "
+                   "oip-grpc (to a grpc:// URL; the grpc extra), tfserving, mlflow, torchserve, "
+                   "bentoml; decides body and path")
+    r.add_argument("--model-name", help="the model the protocol calls (oip, oip-grpc, "
                    "tfserving, torchserve; default for --serve: the file's stem)")
     r.add_argument("--engine", choices=["native", "locust"], help="load generator")
     r.add_argument("--concurrency", type=int, help="generator threads in total (default from "

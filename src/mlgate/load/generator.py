@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import json
 import math
 import socket
@@ -41,13 +40,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from mlgate.load.pacing import Paced
 from mlgate.load.schedule import Schedule, schedule_of
 from mlgate.load.stats import LoadStats, Recorder
 
 MAX_CONNECTIONS = 1000  # per process
 MAX_CONNECTING = 8  # connection attempts under way at once, per process
 MAX_HEAD = 64 * 1024  # bytes of status line and headers we accept
-SWEEP = 0.01  # seconds between two looks for timed-out requests
 # ACK what arrives at once (Linux). A server that writes its headers and its body in two
 # sends with Nagle's algorithm on (Python's http.server, mlgate serve) would otherwise wait for
 # our delayed ACK (~40 ms) before sending the body on a busy kept-alive connection.
@@ -74,6 +73,9 @@ class Plan:
     # (mlgate.load.schedule); None: ``rate`` throughout. ``rate`` is then the mean offered rate
     # of the measured window.
     stages: list[list[float]] | None = None
+    # The Open Inference Protocol over gRPC (mlgate.load.grpc_client): ``bodies`` are
+    # ModelInferRequest messages, ``headers`` go as metadata, ``method`` is not used.
+    grpc: bool = False
 
     def schedule(self) -> Schedule:
         """When each request is due (seconds from the start of the run)."""
@@ -101,6 +103,8 @@ def classify(exc: BaseException) -> tuple[str, bool]:
 
     if isinstance(exc, requests.Timeout):
         return "timeout", True
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS error", False
     if isinstance(exc, requests.ConnectionError):
         text = str(exc).lower()
         if "refused" in text:
@@ -115,20 +119,23 @@ def classify_os_error(exc: BaseException | None) -> str:
     """The error reason of a failed connection, in :func:`classify`'s words."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return "TLS error"
     if exc is None or isinstance(exc, ConnectionResetError | BrokenPipeError
                                   | ConnectionAbortedError):
         return "connection reset"
     return "connection error"
 
 
-def new_session(url: str) -> Any:
-    """A keep-alive ``requests`` session with proxies resolved once (for the preflight)."""
+def new_session(plan: Plan) -> Any:
+    """A ``requests`` session that connects as the generator does (for the preflight):
+    directly, with the plan's certificate settings."""
     import requests
     from requests.adapters import HTTPAdapter
 
     session = requests.Session()
-    session.proxies.update(requests.utils.get_environ_proxies(url))
-    session.trust_env = False
+    session.trust_env = False  # no environment proxy, no .netrc: the generator uses neither
+    session.verify = False if plan.insecure else (plan.ca_file or True)
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -368,61 +375,27 @@ class _Conn(asyncio.Protocol):
             self.task.cancel()
 
 
-class _Client:
-    """This process's share of the schedule (slots ``first, first+step, ...``) on one loop."""
+class _Client(Paced):
+    """This process's share of the schedule over keep-alive HTTP/1.1 connections."""
 
     def __init__(self, plan: Plan, t0: float, first: int, step: int, recorder: Recorder,
                  tick: Callable[[Recorder], None] | None) -> None:
-        self.plan = plan
+        super().__init__(plan, t0, first, step, recorder, tick)
         self.target = Target.from_plan(plan)
-        self.t0 = t0
-        self.due_at = plan.schedule().due  # seconds from t0 at which slot i is due
-        self.first, self.step = first, step
-        self.local_total = len(range(first, plan.total_slots, step))
-        self.next_j = 0
-        self.recorder = recorder
-        self.tick = tick
-        self.limit = plan.connections_per_process()
-        self.timeout = plan.timeout
         self.idle: list[_Conn] = []
         self.conns: set[_Conn] = set()
-        self.waiting: collections.deque[tuple[int, float, bool]] = collections.deque()
-        self.loop = asyncio.get_running_loop()
-        self.done: asyncio.Future[None] = self.loop.create_future()
         self.connections_opened = 0
         self.connecting = 0
 
-    async def run(self) -> None:
-        loop = self.loop
-        loop.call_at(self.t0, self._due)
-        sweeper = loop.call_later(SWEEP, self._sweep)
-        try:
-            await self.done
-        finally:
-            sweeper.cancel()
-            for conn in list(self.conns):
-                conn.close()
-            await asyncio.sleep(0)  # let the transports close
+    async def shutdown(self) -> None:
+        for conn in list(self.conns):
+            conn.close()
+        await asyncio.sleep(0)  # let the transports close
 
-    # the schedule ---------------------------------------------------------------------------
-    def _due(self) -> None:
-        """Send every request that has fallen due, then wake up when the next one is."""
-        now = time.monotonic()
-        t0, due_at, first, step = self.t0, self.due_at, self.first, self.step
-        j, total = self.next_j, self.local_total
-        while j < total:
-            slot = first + j * step
-            intended = t0 + due_at(slot)
-            if intended > now:
-                self.next_j = j
-                self.loop.call_at(intended, self._due)
-                return
-            j += 1
-            self._dispatch(slot, intended, False)
-        self.next_j = j
-        self._check_done()
+    def in_flight(self) -> bool:
+        return any(c.busy for c in self.conns)
 
-    def _dispatch(self, slot: int, intended: float, retried: bool) -> None:
+    def dispatch(self, slot: int, intended: float, retried: bool) -> None:
         if self.idle:
             self.idle.pop().send(slot, intended, retried)
         else:
@@ -498,13 +471,13 @@ class _Client:
     def _release(self, conn: _Conn) -> None:
         if not conn.keep:
             conn.close()  # connection_lost forgets it and refills
-            self._check_done()
+            self.check_done()
             return
         if self.waiting:
             conn.send(*self.waiting.popleft())
         else:
             self.idle.append(conn)
-            self._check_done()
+            self.check_done()
 
     def _forget(self, conn: _Conn) -> None:
         self.conns.discard(conn)
@@ -517,16 +490,9 @@ class _Client:
             self.idle.pop().send(*self.waiting.popleft())
         if self.waiting:
             self._grow()
-        self._check_done()
+        self.check_done()
 
-    def _check_done(self) -> None:
-        if self.next_j < self.local_total or self.waiting or self.done.done():
-            return
-        if any(c.busy for c in self.conns):
-            return
-        self.done.set_result(None)
-
-    def _sweep(self) -> None:
+    def sweep(self) -> None:
         """Requests without an answer after ``timeout`` are timeouts (timed: they waited)."""
         deadline = time.monotonic() - self.timeout
         for conn in list(self.conns):
@@ -541,10 +507,6 @@ class _Client:
                     _, intended, _ = self.waiting.popleft()
                     self.recorder.record(intended, conn.sent, time.monotonic(), "timeout", True)
         self._refill()
-        if self.tick:
-            self.tick(self.recorder)
-        if not self.done.done():
-            self.loop.call_later(SWEEP, self._sweep)
 
 
 def _run_loop(
@@ -560,7 +522,12 @@ def _run_loop(
     _raise_file_limit(plan.connections_per_process() + 64)
 
     async def main() -> None:
-        await _Client(plan, t0, first, step, recorder, tick).run()
+        if plan.grpc:
+            from mlgate.load.grpc_client import GrpcClient
+
+            await GrpcClient(plan, t0, first, step, recorder, tick).run()
+        else:
+            await _Client(plan, t0, first, step, recorder, tick).run()
 
     asyncio.run(main())
     return recorder
@@ -616,7 +583,12 @@ def child_main() -> int:
 def run_native(plan: Plan, tick: Callable[[float, int], None] | None = None) -> LoadStats:
     """Run the schedule and return its figures. ``tick(elapsed_s, sent)`` reports progress."""
     start_margin = 0.05
-    Target.from_plan(plan)  # a bad URL fails here, before any process starts
+    if plan.grpc:  # a bad URL or a missing grpcio fails here, before any process starts
+        from mlgate.load.grpc_client import grpc_target
+
+        grpc_target(plan.url)
+    else:
+        Target.from_plan(plan)
     if plan.processes <= 1:
         t0 = time.monotonic() + start_margin
         last = [0.0]
@@ -676,11 +648,12 @@ def _run_processes(
         for r in readers:
             r.start()
         total = plan.warmup + plan.duration
+        schedule = plan.schedule()
         while any(r.is_alive() for r in readers):
             time.sleep(0.25)
-            if tick:
+            if tick:  # the children report only at the end: what the schedule has sent so far
                 elapsed = time.monotonic() - t0
-                tick(elapsed, int(min(max(elapsed, 0), total) * plan.rate))
+                tick(elapsed, math.ceil(schedule.count_until(min(max(elapsed, 0), total))))
         window = (t0 + plan.warmup, t0 + plan.warmup + plan.duration)
         merged = Recorder(*window)
         for text in results:

@@ -47,8 +47,17 @@ PLAN = json.loads(__PLAN__)
 BODIES = itertools.cycle([b.encode("utf-8") for b in PLAN["bodies"]] or [None])
 
 
+def _trusting_the_plans_ca(*args, **kwargs):
+    import gevent.ssl
+
+    return gevent.ssl.create_default_context(cadata=PLAN["ca_pem"])
+
+
 class Endpoint(FastHttpUser):
     host = PLAN["host"]
+    # Certificates are verified as the native engine verifies them (Locust's default is not to).
+    insecure = PLAN["insecure"]
+    ssl_context_factory = _trusting_the_plans_ca if PLAN["ca_pem"] else None
     wait_time = constant_throughput(PLAN["per_user_rate"])
     network_timeout = PLAN["timeout"]
     connection_timeout = PLAN["timeout"]
@@ -147,6 +156,9 @@ def write_locustfile(plan: Plan, users: int, workdir: Path) -> Path:
         "timeout": plan.timeout,
         "warmup": plan.warmup,
         "duration": plan.duration,
+        "insecure": plan.insecure,
+        # The certificates themselves, not a path: a worker on another host reads this file.
+        "ca_pem": Path(plan.ca_file).read_text(encoding="ascii") if plan.ca_file else None,
     }
     text = json.dumps(document)
     (workdir / "mlgate_plan.json").write_text(text, encoding="utf-8")  # evidence, for people

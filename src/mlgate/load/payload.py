@@ -32,7 +32,7 @@ class PayloadSpec:
     data_source: str = "--data"  # how errors name the data file setting
     template_source: str = "--template"
     protocol: str = "mlgate"  # a preset of mlgate.load.protocols (the template is mlgate's)
-    model_name: str | None = None  # oip, tfserving, torchserve: the model named in the path
+    model_name: str | None = None  # oip(-grpc), tfserving, torchserve: the model to call
     api: str = "predict"  # bentoml: the service API (endpoint) name
     api_param: str = "data"  # bentoml: the API method's parameter that takes the rows
     protocol_source: str = "--protocol"
@@ -146,7 +146,8 @@ def protocol_bodies(spec: PayloadSpec) -> list[bytes]:
     columns = [str(c) for c in sample.columns]
     encode_rows = encoder(protocol, columns, types, spec.api_param)
     rows = records(sample)
-    return [encode(encode_rows(rows[k * n : (k + 1) * n])) for k in range(POOL)]
+    return [encode(encode_rows(rows[k * n : (k + 1) * n]), protocol, spec.model_name)
+            for k in range(POOL)]
 
 
 def _checked(text: str, where: str) -> bytes:

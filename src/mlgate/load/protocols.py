@@ -11,6 +11,10 @@ name) and the content type. The formats, as their servers document them:
   one 1-D tensor per column (shape ``[n]``), datatypes ``BOOL``, ``INT64``/``UINT64``,
   ``FP32``/``FP64`` and ``BYTES`` (strings). Tensor data has no null, so a missing value is
   bad input. https://kserve.github.io/website/docs/concepts/architecture/data-plane/v2-protocol
+- ``oip-grpc`` / ``kserve-v2-grpc``: the same tensors as a ``ModelInferRequest`` of the
+  protocol's gRPC service (``inference.GRPCInferenceService/ModelInfer``), to a
+  ``grpc://host:port`` (or ``grpcs://``) target; needs the ``grpc`` extra
+  (:mod:`mlgate.load.grpc_client`).
 - ``tfserving``: TensorFlow Serving's Predict API, row format,
   ``POST /v1/models/{name}:predict`` with ``{"instances": [{column: value}, ...]}`` (named
   inputs). Tensors have no null either. https://www.tensorflow.org/tfx/serving/api_rest
@@ -49,18 +53,22 @@ class Protocol:
     needs_model: bool = False  # the path names the model: load.payload.model_name is required
     tensors: bool = False  # typed tensors: every column needs a datatype and no value is null
     content_type: str = "application/json"
+    grpc: bool = False  # sent as gRPC calls, not HTTP requests
 
 
 PROTOCOLS: dict[str, Protocol] = {
     "mlgate": Protocol("mlgate", None),
     "oip": Protocol("oip", "/v2/models/{model}/infer", needs_model=True, tensors=True),
+    "oip-grpc": Protocol("oip-grpc", None, needs_model=True, tensors=True,
+                         content_type="application/grpc", grpc=True),
     "tfserving": Protocol("tfserving", "/v1/models/{model}:predict", needs_model=True,
                           tensors=True),
     "mlflow": Protocol("mlflow", "/invocations"),
     "torchserve": Protocol("torchserve", "/predictions/{model}", needs_model=True),
     "bentoml": Protocol("bentoml", "/{api}"),
 }
-ALIASES = {"kserve-v2": "oip", "kserve_v2": "oip", "v2": "oip"}
+ALIASES = {"kserve-v2": "oip", "kserve_v2": "oip", "v2": "oip", "kserve-v2-grpc": "oip-grpc",
+           "v2-grpc": "oip-grpc"}
 NAMES = [*PROTOCOLS, *ALIASES]
 
 
@@ -119,7 +127,7 @@ def encoder(protocol: Protocol, columns: list[str], types: dict[str, str],
             api_param: str) -> Callable[[Rows], Any]:
     """A function from a chunk of row objects to the JSON document the protocol sends."""
     name = protocol.name
-    if name == "oip":
+    if name in ("oip", "oip-grpc"):
         def oip(rows: Rows) -> Any:
             return {"inputs": [
                 {"name": c, "shape": [len(rows)], "datatype": types[c],
@@ -139,5 +147,11 @@ def encoder(protocol: Protocol, columns: list[str], types: dict[str, str],
     raise AssertionError(name)
 
 
-def encode(document: Any) -> bytes:
+def encode(document: Any, protocol: Protocol | None = None, model_name: str | None = None
+           ) -> bytes:
+    """The bytes sent: compact JSON, or a gRPC ModelInferRequest for ``oip-grpc``."""
+    if protocol is not None and protocol.grpc:
+        from mlgate.load.oip_wire import model_infer_request
+
+        return model_infer_request(document, model_name or "")
     return json.dumps(document, separators=(",", ":")).encode("utf-8")

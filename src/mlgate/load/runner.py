@@ -8,6 +8,7 @@ nothing listens on) surfaces as :class:`InputError` before a single figure is re
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from mlgate.errors import InputError
@@ -56,6 +57,9 @@ def make_plan(settings: LoadSettings, url: str, bodies: list[bytes] | None) -> P
         concurrency=settings.concurrency,
         processes=settings.processes,
         stages=as_triples(settings.stages) if settings.stages else None,
+        ca_file=settings.target.ca_file,
+        insecure=settings.target.insecure,
+        grpc=settings.target.grpc,
     )
 
 
@@ -85,30 +89,61 @@ def _home(settings: LoadSettings) -> Path:
 def preflight(plan: Plan, external: bool) -> None:
     """One request before the clock starts: a URL nothing answers on is bad input (exit 2).
 
-    Timeouts and HTTP errors are not judged here: those are what the load test measures.
+    Timeouts and HTTP (or gRPC) errors are not judged here: those are what the load test
+    measures. It connects as the generator does: directly (no environment proxy), with the
+    plan's certificate settings.
     """
     import requests
 
-    session = new_session(plan.url)
+    what = "the endpoint" if external else "the started target's endpoint"
+    if plan.grpc:
+        reason = grpc_preflight(plan)
+        if reason:
+            raise InputError(f"cannot reach {what} ({reason}); nothing was load-tested",
+                             plan.url)
+        return
+    session = new_session(plan)
     try:
-        session.request(
-            plan.method,
-            plan.url,
-            data=plan.bodies[0] if plan.bodies else None,
-            headers=plan.headers,
-            timeout=plan.timeout,
-            allow_redirects=False,
-        )
+        with warnings.catch_warnings():  # insecure was asked for: no warning per request
+            warnings.simplefilter("ignore")
+            session.request(
+                plan.method,
+                plan.url,
+                data=plan.bodies[0] if plan.bodies else None,
+                headers=plan.headers,
+                timeout=plan.timeout,
+                allow_redirects=False,
+            )
     except requests.Timeout:
         return
     except requests.RequestException as exc:
         reason, _ = classify(exc)
-        what = "the endpoint" if external else "the started target's endpoint"
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            reason = "its certificate is not trusted: give its CA with ca_file (--ca-file)"
         raise InputError(
             f"cannot reach {what} ({reason}); nothing was load-tested", plan.url
         ) from None
     finally:
         session.close()
+
+
+def grpc_preflight(plan: Plan) -> str | None:
+    """One ModelInfer call; the reason when nothing answers (or the TLS handshake fails)."""
+    from mlgate.load.grpc_client import metadata, open_channel, outcome, require_grpc
+    from mlgate.load.oip_wire import MODEL_INFER
+
+    grpc = require_grpc()
+    channel = open_channel(plan, aio=False)
+    try:
+        channel.unary_unary(MODEL_INFER)(plan.bodies[0] if plan.bodies else b"",
+                                         timeout=plan.timeout, metadata=metadata(plan.headers))
+    except grpc.RpcError as exc:
+        reason, timed = outcome(grpc, exc.code())
+        if not timed:
+            return f"{reason}: {exc.details()}"
+    finally:
+        channel.close()
+    return None
 
 
 def run_engine(

@@ -165,6 +165,9 @@ def from_sources(args: argparse.Namespace | None, config: Config | None) -> Load
     procs, procs_flag = pick("processes", "processes", "auto")
     peak = Schedule.from_stages(stages).peak_rate if stages else rate
     processes = _processes(procs, peak, where("processes", "--processes", procs_flag))
+    if PROTOCOLS[payload.protocol].grpc and engine == "locust":
+        raise InputError(f"protocol {payload.protocol} needs engine native (Locust's users "
+                         "speak HTTP)", where("engine", "--engine", engine_flag))
     if stages and engine == "locust":
         raise InputError(
             "stages need engine native (Locust paces its users at one constant rate)",
@@ -413,9 +416,40 @@ def _target(
     if startup is not None:
         spec.startup_timeout = parse_duration(startup, "--startup-timeout")
     spec.path = path
+    _tls(spec, flags, section, root, where)
     if spec.kind == "serve":
         _serve_rules(spec, config)
     return spec
+
+
+def _tls(spec: TargetSpec, flags: dict[str, Any], section: dict[str, Any], root: Path,
+         where: _Where) -> None:
+    """``ca_file`` / ``insecure``: how an https (or grpcs) target's certificate is checked."""
+    ca = flags.get("ca_file")
+    ca_flag = ca is not None
+    if ca is None and section.get("ca_file") is not None:
+        ca = section["ca_file"]
+        if not isinstance(ca, str) or not ca.strip():
+            raise InputError("expected the path of a PEM file", where("target.ca_file", None,
+                                                                       False))
+        ca = str(root / ca)
+    insecure = flags.get("insecure")
+    insecure_flag = insecure is not None
+    if insecure is None:
+        insecure = section.get("insecure", False)
+        if not isinstance(insecure, bool):
+            raise InputError(f"expected true or false, got {insecure!r}",
+                             where("target.insecure", None, False))
+    if ca is not None:
+        ca_source = where("target.ca_file", "--ca-file", ca_flag)
+        if insecure:
+            raise InputError("ca_file and insecure contradict each other: choose one",
+                             ca_source)
+        if not Path(ca).is_file():
+            raise InputError(f"CA file not found ({ca_source})", ca)
+        spec.ca_file = str(ca)
+    spec.insecure = bool(insecure)
+    spec.insecure_source = where("target.insecure", "--insecure", insecure_flag)
 
 
 def _serve_rules(spec: TargetSpec, config: Config | None) -> None:
@@ -495,6 +529,19 @@ def _protocol_target(payload: PayloadSpec, target: TargetSpec, where: _Where) ->
     """A protocol preset decides the endpoint path under the target's base URL (unless a path
     is set), and names the model in it; `mlgate serve` is told the name it answers to."""
     protocol = PROTOCOLS[payload.protocol]
+    if protocol.grpc:
+        if target.kind in ("serve", "image"):
+            why = "mlgate serve answers oip over HTTP" if target.kind == "serve" else \
+                "an image target is health-checked and loaded over HTTP"
+            raise InputError(f"protocol {protocol.name} needs a url or command target (a "
+                             f"grpc:// URL); {why}", payload.protocol_source)
+        if target.path is not None:
+            raise InputError("a gRPC target is host:port; remove the path",
+                             where("target.path", "--path", False))
+        if target.insecure:
+            raise InputError("gRPC cannot skip certificate verification: trust the server's "
+                             "CA with ca_file instead", target.insecure_source)
+        target.grpc = True
     if target.kind == "serve":
         if protocol.name not in SERVE_PROTOCOLS:
             raise InputError(f"mlgate serve speaks {' and '.join(SERVE_PROTOCOLS)}, not "

@@ -50,6 +50,10 @@ class TargetSpec:
     model_name: str | None = None  # serve: the name it answers to over the Open Inference Protocol
     startup_timeout: float = 30.0
     path: str | None = None  # endpoint path on a started target (default depends on kind)
+    ca_file: str | None = None  # https/grpcs: PEM certificates to trust instead of the defaults
+    insecure: bool = False  # https: skip certificate verification
+    insecure_source: str = "--insecure"
+    grpc: bool = False  # the payload protocol speaks gRPC: grpc(s):// URLs are accepted
     source: str = "--url"
     cwd: Path | None = None
 
@@ -90,7 +94,7 @@ def open_target(spec: TargetSpec) -> Iterator[RunningTarget]:
     with sigterm_as_interrupt():
         if spec.kind == "url":
             assert spec.url
-            _check_url(spec.url, spec.source)
+            _check_url(spec.url, spec.source, spec.grpc)
             yield RunningTarget(join_url(spec.url, spec.path), f"URL {spec.url}")
         elif spec.kind in ("command", "serve"):
             with _process_target(spec) as target:
@@ -104,10 +108,20 @@ def open_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             raise InputError(f"unknown target kind {spec.kind!r}", spec.source)
 
 
-def _check_url(url: str, source: str) -> None:
+def _check_url(url: str, source: str, grpc: bool = False) -> None:
     parts = urlsplit(url)
+    if grpc:
+        from mlgate.load.grpc_client import grpc_target
+
+        try:
+            grpc_target(url)
+        except ValueError as exc:
+            raise InputError(str(exc), source) from None
+        return
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"expected an http(s) URL, got {url!r}", source)
+        hint = " (grpc:// targets need load.payload.protocol: oip-grpc)" \
+            if parts.scheme in ("grpc", "grpcs") else ""
+        raise InputError(f"expected an http(s) URL, got {url!r}{hint}", source)
 
 
 @contextlib.contextmanager
@@ -249,6 +263,8 @@ def _process_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             assert spec.health
             health = spec.health.replace("{port}", str(port))
             _check_url(health, spec.source)
+            if spec.url:
+                _check_url(spec.url.replace("{port}", str(port)), spec.source, spec.grpc)
             url = (
                 join_url(spec.url.replace("{port}", str(port)), spec.path)
                 if spec.url
