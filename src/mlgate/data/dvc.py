@@ -66,7 +66,9 @@ def remote_copy(ptr: DvcPointer) -> Path | str | None:
     name = parser.get("core", "remote", fallback=None)
     if not name:
         return None
-    url = parser.get(f'remote "{name}"', "url", fallback=None)
+    # DVC writes the section as ['remote "name"'] (quotes included in the name).
+    url = (parser.get(f"'remote \"{name}\"'", "url", fallback=None)
+           or parser.get(f'remote "{name}"', "url", fallback=None))
     if not url:
         return None
     tail = f"files/md5/{ptr.md5[:2]}/{ptr.md5[2:]}"

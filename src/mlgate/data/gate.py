@@ -30,10 +30,8 @@ PROGRESS_BYTES = 50 * 1024 * 1024
 
 
 def _input_bytes(settings: DataSettings) -> int:
-    """Local bytes to read (a URI's size is unknown before it streams: it counts as big)."""
+    """Local bytes to read (a URI's size is unknown until it has streamed: not counted)."""
     paths = [settings.data, settings.reference, settings.training, settings.serving]
-    if any(isinstance(p, str) for p in paths):
-        return PROGRESS_BYTES
     return sum(p.stat().st_size for p in paths if isinstance(p, Path) and p.is_file())
 
 

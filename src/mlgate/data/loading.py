@@ -76,6 +76,10 @@ def _parse(file: Path, source: str, role: str, name: str) -> pd.DataFrame:
     import pandas as pd
 
     suffix = Path(name).suffix.lower()
+
+    def why(exc: BaseException) -> str:  # never the temporary copy's path, the source's name
+        return _first_line(exc).replace(str(file), source)
+
     if file.stat().st_size == 0:
         raise InputError(f"{role} file is empty (0 bytes)", source)
     try:
@@ -87,15 +91,15 @@ def _parse(file: Path, source: str, role: str, name: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{role} file has no columns (empty CSV)", source) from exc
     except pd.errors.ParserError as exc:
-        raise InputError(f"unreadable CSV: {_first_line(exc)}", source) from exc
+        raise InputError(f"unreadable CSV: {why(exc)}", source) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"unreadable {role} file: not UTF-8 text ({exc.reason})",
                          source) from exc
     except (OSError, ValueError) as exc:
         kind = "Parquet" if suffix in PARQUET_SUFFIXES else "CSV"
-        raise InputError(f"unreadable {kind} file: {_first_line(exc)}", source) from exc
+        raise InputError(f"unreadable {kind} file: {why(exc)}", source) from exc
     except Exception as exc:  # pyarrow raises its own exception types for corrupt Parquet
-        raise InputError(f"unreadable {role} file: {_first_line(exc)}", source) from exc
+        raise InputError(f"unreadable {role} file: {why(exc)}", source) from exc
     _check_shape(frame, source, role)
     return frame
 

@@ -98,8 +98,8 @@ def shown(uri: str) -> str:
         parts = urlsplit(uri)
         host = parts.hostname or ""
         port = parts.port
-    except ValueError:
-        return uri.split("://", 1)[0] + "://<malformed>"
+    except ValueError:  # a bad port: still name it, without user info, query or fragment
+        return re.sub(r"//[^/?#]*@", "//", uri).split("?", 1)[0].split("#", 1)[0]
     if parts.scheme.lower() in WEB:
         host = f"[{host}]" if ":" in host else host
         netloc = f"{host}:{port}" if port is not None else host

@@ -181,7 +181,6 @@ def _filesystem(uri: str, role: str) -> tuple[Any, str]:
         options["config_kwargs"] = {"connect_timeout": CONNECT_TIMEOUT_S,
                                     "read_timeout": READ_TIMEOUT_S,
                                     "retries": {"max_attempts": 2}}
-        options["retries"] = 2
     try:
         import fsspec
 
