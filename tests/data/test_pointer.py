@@ -234,3 +234,17 @@ def test_unparsable_remote_data_names_the_uri(tmp_path: Path, s3_bucket: Bucket)
     assert res.stderr.strip().startswith(f"mlgate: error: {uri}: unreadable Parquet file: ")
     assert len(res.stderr.strip().splitlines()) == 1
     assert "mlgate-data-" not in res.stderr  # pyarrow's text names the temporary copy
+
+
+def test_redirects_are_followed_but_never_to_a_metadata_service(
+        tmp_path: Path, https_files: FileServer) -> None:
+    """A data URI (which a pull request can write) must not make the gate read the cloud
+    metadata service, where runners get credentials: not directly, not through a redirect."""
+    https_files.put("x.csv", b"a,b\n1,2\n")
+    assert validate(tmp_path, "--data", f"{https_files.url}/redirect/x.csv").code == 0
+    for uri in ("http://169.254.169.254/latest/meta-data/x.csv",
+                f"{https_files.url}/redirect/http://169.254.169.254/latest/x.csv"):
+        res = validate(tmp_path, "--data", uri)
+        assert (res.code, res.stderr.strip()) == (
+            2, f"mlgate: error: {uri}: data: refusing to read from 169.254.169.254 "
+            "(link-local: a cloud metadata service)")

@@ -26,7 +26,8 @@ import pytest
 @dataclass
 class FileServer:
     """An HTTPS server answering GET ``/<name>`` from ``files`` (with a content ETag);
-    ``/denied/...`` answers 403."""
+    ``/denied/...`` answers 403, ``/redirect/<where>`` redirects to ``/<where>`` (or to the URL
+    ``<where>``)."""
 
     url: str
     ca: Path
@@ -52,6 +53,13 @@ def _handler(files: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
             name = self.path.split("?", 1)[0].lstrip("/")
             if name.startswith("denied/"):
                 self._send(403, b"no")
+                return
+            if name.startswith("redirect/"):  # /redirect/<where>: 302 to /<where> or a URL
+                where = name.split("/", 1)[1]
+                self.send_response(302)
+                self.send_header("Location", where if "://" in where else f"/{where}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             content = files.get(name)
             if content is None:

@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from mlgate.data.pointer import OBJECT_STORES, WEB, check_uri, file_name, shown
 from mlgate.errors import InputError
 
 CHUNK = 1 << 20
+MAX_REDIRECTS = 5
+METADATA_NETWORK = ipaddress.ip_network("fd00:ec2::/32")  # AWS's IPv6 metadata endpoint
 CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
 
@@ -147,7 +151,7 @@ def _http_get(uri: str, role: str) -> Iterator[Any]:
 
     name = shown(uri)
     try:
-        response = requests.get(uri, stream=True, timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        response = _follow(uri, role)
     except requests.exceptions.SSLError as exc:
         raise Unreachable(f"{role}: TLS certificate verification failed (set "
                           "REQUESTS_CA_BUNDLE to your CA's certificates)", name) from exc
@@ -169,6 +173,42 @@ def _http_get(uri: str, role: str) -> Iterator[Any]:
         yield response
     finally:
         response.close()
+
+
+def _follow(uri: str, role: str) -> Any:
+    """GET ``uri``, following at most :data:`MAX_REDIRECTS` redirects, each checked by
+    :func:`_refuse_link_local` (requests would follow them to any host)."""
+    import requests
+
+    target = uri
+    for _ in range(MAX_REDIRECTS + 1):
+        _refuse_link_local(target, role, uri)
+        response = requests.get(target, stream=True, allow_redirects=False,
+                                timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        if not response.is_redirect:
+            return response
+        location = response.headers.get("Location", "")
+        response.close()
+        target = urljoin(target, location)
+        if urlsplit(target).scheme.lower() not in WEB:
+            raise Unreachable(f"{role}: redirected to a non-HTTP location", shown(uri))
+    raise Unreachable(f"{role}: more than {MAX_REDIRECTS} redirects", shown(uri))
+
+
+def _refuse_link_local(target: str, role: str, uri: str) -> None:
+    """Refuse hosts that resolve to link-local addresses: that is where cloud metadata
+    services hand out credentials (169.254.169.254, fd00:ec2::254), and a data set URI written
+    in a pull request's mlgate.yaml must not make the gate read them into a report."""
+    host = urlsplit(target).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return  # unresolvable: the request itself reports the host as unreachable
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if address.is_link_local or address in METADATA_NETWORK:
+            raise Unreachable(f"{role}: refusing to read from {address} (link-local: a cloud "
+                              "metadata service)", shown(uri))
 
 
 def _filesystem(uri: str, role: str) -> tuple[Any, str]:
