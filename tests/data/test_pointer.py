@@ -85,6 +85,11 @@ def test_flags_take_uris_and_a_parquet_object(churn_dir: Path, s3_bucket: Bucket
     assert checks["drift: monthly_charges"] == "warn"
     assert checks["drift: tenure_months"] == "pass"
     assert res.code == 0
+    # file:// is a local file, recorded as one
+    local = (churn_dir / "shifted.parquet").resolve()
+    res = validate(churn_dir, "--data", local.as_uri(), "--reference", ref, out="f.json")
+    assert res.code == 0 and verdicts(report(churn_dir, "f.json")) == checks
+    assert report(churn_dir, "f.json")["inputs"]["data"]["path"] == local.as_posix()
 
 
 def dvc_file(path: Path, data_name: str, content: bytes) -> Path:

@@ -188,3 +188,34 @@ def test_record_schema_accepts_old_and_pointer_records() -> None:
         assert schema_problem({**base, "data": data}, "ledger-record.schema.json") is None
     for data in bad:
         assert schema_problem({**base, "data": data}, "ledger-record.schema.json") is not None
+
+
+def test_binding_of_dvc_and_uri_evidence() -> None:
+    """The rule register and every reader apply: a report that read the version's pointer
+    must have read what the version records (md5 of a DVC pointer's data; sha256 of a URI; the
+    version id in etag mode), and a report about other files is not judged by it."""
+    from mlgate.ledger.validate import binding_problems
+
+    artifact = "sha256:" + "a" * 64
+
+    def problems(spec: dict[str, Any], data: dict[str, Any]) -> list[str]:
+        return binding_problems({"data": spec}, "data", artifact, data, lambda path: None)
+
+    dvc = {"path": "data/train.csv.dvc", "sha256": sha256(b"pointer"), "committed": True,
+           "dvc": {"md5": "1" * 32, "path": "train.csv"}}
+    read = {"path": "data/train.csv", "sha256": sha256(b"x"), "size": 1,
+            "dvc": {"pointer": "data/train.csv.dvc", "md5": "1" * 32, "path": "train.csv"}}
+    assert problems(read, dvc) == []
+    other = {**read, "dvc": {**read["dvc"], "md5": "2" * 32}}
+    assert problems(other, dvc) == [
+        f"it read the data of data/train.csv.dvc with md5 {'2' * 32}, but the version records "
+        f"{'1' * 32}"]
+    etag = {"uri": "s3://b/k.csv", "digest": "etag", "version_id": "v2", "etag": '"e"'}
+    assert problems({"uri": "s3://b/k.csv", "sha256": sha256(b"x"), "version_id": "v2"},
+                    etag) == []
+    assert problems({"uri": "s3://b/k.csv", "sha256": sha256(b"x"), "version_id": "v1"},
+                    etag) == ["it read s3://b/k.csv at version_id v1, but the version records v2"]
+    assert problems({"uri": "s3://b/k.csv", "sha256": sha256(b"x")}, etag) == [
+        "it read s3://b/k.csv without the version id or ETag the version records, so it "
+        "cannot be matched to it"]
+    assert problems({"uri": "s3://b/other.csv", "sha256": sha256(b"x")}, etag) == []

@@ -130,9 +130,10 @@ class DvcPointer:
     data: Path  # the file it stands for, next to it
     md5: str
     size: int | None
+    path: str  # outs[0].path as written, relative to the pointer's directory
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"md5": self.md5, "path": self.data.name}
+        out: dict[str, Any] = {"md5": self.md5, "path": self.path}
         if self.size is not None:
             out["size"] = self.size
         return out
@@ -178,4 +179,4 @@ def read_dvc(pointer: Path) -> DvcPointer:
         raise InputError("DVC pointer file has no relative outs[0].path", pointer)
     if size is not None and (not isinstance(size, int) or size < 0):
         raise InputError("DVC pointer file has a bad outs[0].size", pointer)
-    return DvcPointer(pointer, pointer.parent / path, md5, size)
+    return DvcPointer(pointer, pointer.parent / path, md5, size, Path(path).as_posix())
