@@ -253,3 +253,16 @@ def test_redirects_are_followed_but_never_to_a_metadata_service(
         assert (res.code, res.stderr.strip()) == (
             2, f"mlgate: error: {uri}: data: refusing to read from 169.254.169.254 "
             "(link-local: a cloud metadata service)")
+
+
+def test_s3_access_denied(tmp_path: Path, denying_s3_endpoint: str,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.data_servers import s3_environment
+
+    s3_environment(monkeypatch, denying_s3_endpoint)
+    uri = "s3://someone-elses/data.csv"
+    res = validate(tmp_path, "--data", uri)
+    assert res.code == 2
+    assert res.stderr.strip() == f"mlgate: error: {uri}: data: access denied (Forbidden)"
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "testing" not in res.stderr  # the access key id is not echoed

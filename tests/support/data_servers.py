@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -189,3 +192,24 @@ def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Bucket:
     return Bucket(name, client)
 
 
+
+
+@pytest.fixture
+def denying_s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server that checks credentials (moto with authentication on, in its own
+    process: the setting is global to a moto process) and so refuses the tests' fake keys."""
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "Running on http://" in line:
+                yield "http://" + line.split("http://", 1)[1].split()[0]
+                break
+        else:
+            pytest.fail(f"moto's server did not start (exit {proc.wait()})")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
