@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.repos import example_repo
 
-pytest_plugins = ["tests.support.github_emulator.fixtures"]
+pytest_plugins = ["tests.support.github_emulator.fixtures", "tests.support.data_servers"]
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,10 @@ Formats (the ledger reads them; keep them stable):
 * an MLflow registry model: ``{"ref": "mlflow:models:/NAME@ALIAS", "version": "N", "sha256": ...}``
   (the reference as given, the version it resolved to, the model file that was loaded);
 * a URL target:   ``{"url": URL}`` without user info, query or fragment (they may hold secrets);
+* data by URI:    ``{"uri": URI, "sha256": ..., "size": N}`` (+ ``etag``/``version_id`` when the
+  store sends them): the digest of the bytes the gate parsed, URI without credentials
+  (:mod:`mlgate.data.remote`);
+* data by a DVC pointer: the file's or URI's entry plus ``"dvc": {"pointer", "md5", "path"}``;
 * an image:       ``{"image": NAME, "id": "sha256:..."}``.
 
 Hashing streams 1 MiB chunks and is cached per process by (path, size, mtime, inode), so a

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mlgate.data.pointer import Location, is_dvc
 from mlgate.data.settings import DataSettings, DriftRules, display
 from mlgate.progress import Progress
 from mlgate.provenance import file_input, repo_path, run_meta, source_input
@@ -29,8 +30,9 @@ PROGRESS_BYTES = 50 * 1024 * 1024
 
 
 def _input_bytes(settings: DataSettings) -> int:
+    """Local bytes to read (a URI's size is unknown until it has streamed: not counted)."""
     paths = [settings.data, settings.reference, settings.training, settings.serving]
-    return sum(p.stat().st_size for p in paths if p is not None and p.is_file())
+    return sum(p.stat().st_size for p in paths if isinstance(p, Path) and p.is_file())
 
 
 def run_data_gate(
@@ -41,7 +43,7 @@ def run_data_gate(
     from mlgate.data.figures import drift_figures
     from mlgate.data.gx_run import run_expectations
     from mlgate.data.label import label_drift
-    from mlgate.data.loading import load_frame
+    from mlgate.data.loading import read_frame
     from mlgate.data.profile import profile
     from mlgate.data.suites import load_suite
 
@@ -53,11 +55,14 @@ def run_data_gate(
     result = GateResult(gate="data")
     data_name = display(settings.data)
     data_profile: dict[str, Any] | None = None  # only when the reference was loaded anyway
+    read: dict[str, dict[str, Any]] = {}  # evidence of the bytes each role was parsed from
     big = _input_bytes(settings) >= PROGRESS_BYTES  # small runs finish before a line is useful
     with Progress("data gate", steps, enabled=progress and big) as bar:
         done = 0
         bar.update(done, f"loading {data_name}")
-        frame = load_frame(settings.data, "data")
+        loaded = read_frame(settings.data, "data")
+        frame, read["data"] = loaded.frame, loaded.input
+        del loaded
         if settings.check_finite:
             result.checks += finite_checks(frame)
         done += 1
@@ -81,7 +86,9 @@ def run_data_gate(
             done += 1
         if settings.reference:
             bar.update(done, "drift")
-            reference = load_frame(settings.reference, "reference")
+            loaded = read_frame(settings.reference, "reference")
+            reference, read["reference"] = loaded.frame, loaded.input
+            del loaded
             ref_name = display(settings.reference)
             outcomes: list[ColumnOutcome] = []
             checks, table = compare(reference, frame, features_only(settings.drift, settings),
@@ -99,8 +106,11 @@ def run_data_gate(
             done += 1
         if settings.training and settings.serving:
             bar.update(done, "skew")
-            training = load_frame(settings.training, "training")
-            serving = load_frame(settings.serving, "serving")
+            loaded = read_frame(settings.training, "training")
+            training, read["training"] = loaded.frame, loaded.input
+            loaded = read_frame(settings.serving, "serving")
+            serving, read["serving"] = loaded.frame, loaded.input
+            del loaded
             outcomes = []
             train_name, serve_name = display(settings.training), display(settings.serving)
             checks, table = compare(training, serving, features_only(settings.skew, settings),
@@ -122,8 +132,9 @@ def run_data_gate(
     }
     if data_profile is not None:
         result.data["profile"] = data_profile
-    result.inputs = gate_inputs(settings)
-    home = settings.config_file.parent if settings.config_file else settings.data.parent
+    result.inputs = gate_inputs(settings, read)
+    home = (settings.config_file.parent if settings.config_file
+            else settings.data.parent if isinstance(settings.data, Path) else Path.cwd())
     result.meta = run_meta(home)
     return result
 
@@ -136,16 +147,31 @@ def features_only(rules: DriftRules, settings: DataSettings) -> DriftRules:
     return replace(rules, exclude=[*rules.exclude, settings.target])
 
 
-def gate_inputs(settings: DataSettings) -> dict[str, dict[str, Any]]:
+def gate_inputs(settings: DataSettings,
+                read: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The digest of every file the data gate read, by role.
 
+    ``read`` holds the records :func:`~mlgate.data.loading.read_frame` made while loading (a
+    URI's digest can only be taken from the bytes that were actually parsed: the object may
+    change between two reads); a role missing from it is read and hashed here.
     Suites are keyed ``suite:<file name>`` (``suite:<repository path>`` should two suites share
     a name); an inline contract is part of the config, so only a contract file has an entry.
     Training and serving samples are read only as a pair, so they are recorded only as a pair.
     """
-    inputs: dict[str, dict[str, Any]] = {"data": file_input(settings.data)}
+    done = read or {}
+
+    def record(role: str, loc: Location) -> dict[str, Any]:
+        if role in done:
+            return done[role]
+        if isinstance(loc, Path) and not is_dvc(loc):
+            return file_input(loc)
+        from mlgate.data.loading import read_frame
+
+        return read_frame(loc, role).input
+
+    inputs: dict[str, dict[str, Any]] = {"data": record("data", settings.data)}
     if settings.reference:
-        inputs["reference"] = file_input(settings.reference)
+        inputs["reference"] = record("reference", settings.reference)
     for path in settings.suites:
         entry = source_input(path)
         role = f"suite:{path.name}"
@@ -153,8 +179,8 @@ def gate_inputs(settings: DataSettings) -> dict[str, dict[str, Any]]:
     if settings.contract_file is not None:
         inputs["contract"] = source_input(settings.contract_file)
     if settings.training and settings.serving:
-        inputs["training"] = file_input(settings.training)
-        inputs["serving"] = file_input(settings.serving)
+        inputs["training"] = record("training", settings.training)
+        inputs["serving"] = record("serving", settings.serving)
     if settings.config_file is not None:
         inputs["config"] = file_input(settings.config_file)
     return inputs

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mlgate.data.pointer import Location, location, shown
 from mlgate.errors import InputError
 
 NUMERIC_METHODS = ("auto", "ks", "ks_stat", "psi", "js")
@@ -147,15 +148,19 @@ def _kind_methods(kind: str) -> str:
 
 @dataclass
 class DataSettings:
-    data: Path
-    reference: Path | None = None
+    """What the data gate reads and how it judges. ``data``, ``reference``, ``training`` and
+    ``serving`` are :data:`~mlgate.data.pointer.Location` s: a local path (a ``*.dvc`` pointer
+    included) or a URI string."""
+
+    data: Location
+    reference: Location | None = None
     suites: list[Path] = field(default_factory=list)
     contract: dict[str, Any] | None = None
     contract_source: str = "contract"
     contract_file: Path | None = None  # None when the contract is inline (config covers it)
     drift: DriftRules = field(default_factory=DriftRules)
-    training: Path | None = None
-    serving: Path | None = None
+    training: Location | None = None
+    serving: Location | None = None
     skew: DriftRules = field(default_factory=DriftRules)
     check_finite: bool = True
     config_file: Path | None = None  # the mlgate.yaml the settings came from, if any
@@ -166,8 +171,11 @@ class DataSettings:
     label: LabelRules = field(default_factory=LabelRules)
 
 
-def display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
+def display(path: Location) -> str:
+    """A path as the user would type it: relative to the working directory when inside it;
+    a URI in its printable form (no credentials)."""
+    if isinstance(path, str):
+        return shown(path)
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -199,15 +207,16 @@ def from_sources(
     tells label drift whether the target is a class label.
     """
     cfg = section or {}
-    data_path = Path(data) if data else (resolve(cfg["path"]) if cfg.get("path") else None)
+    data_path = (location(data) if data
+                 else location(cfg["path"], resolve) if cfg.get("path") else None)
     if data_path is None:
         raise InputError("no data to validate: pass --data FILE or set data.path in mlgate.yaml",
                          where("data", "path") if section is not None else "mlgate validate-data")
     settings = DataSettings(data=data_path, config_file=config_file)
     if reference:
-        settings.reference = Path(reference)
+        settings.reference = location(reference)
     elif cfg.get("reference"):
-        settings.reference = resolve(cfg["reference"])
+        settings.reference = location(cfg["reference"], resolve)
     if suites:
         settings.suites = [catalogue_suite(Path(s)) for s in suites]
     else:
@@ -234,10 +243,10 @@ def from_sources(
         if not (training and serving):
             raise InputError("--training and --serving must be given together",
                              "mlgate validate-data")
-        settings.training, settings.serving = Path(training), Path(serving)
+        settings.training, settings.serving = location(training), location(serving)
     elif skew_cfg.get("training") and skew_cfg.get("serving"):
-        settings.training = resolve(skew_cfg["training"])
-        settings.serving = resolve(skew_cfg["serving"])
+        settings.training = location(skew_cfg["training"], resolve)
+        settings.serving = location(skew_cfg["serving"], resolve)
     settings.check_finite = bool(cfg.get("check_finite", True))
     model_cfg = model or {}
     if target:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
 from mlgate.config import Config
+from mlgate.data.pointer import is_uri, location
 from mlgate.default_branch import read_file
 from mlgate.errors import InputError
-from mlgate.ledger import artifacts, gitio
+from mlgate.ledger import artifacts, data_pointer, gitio
 from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.policy import (
     LedgerConfig,
@@ -116,7 +117,7 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
     head = gitio.git(repo, "rev-parse", "HEAD^{commit}").strip()
     commit, content = _artifact_at(repo, head, rel, path_arg, trained)
     digest = sha256_hex(content)
-    data = _data_record(repo, commit, lc.data)
+    data = _data_record(repo, commit, lc.data, lc.data_digest)
     _check_new_version(load_index(repo), req, commit)  # bad input first (exit 2)
     results = [r for r in req.results if r.gate not in LEDGER_GATES]
     if not req.results and req.results_dir is not None:
@@ -302,9 +303,17 @@ def _committed_sha(repo: Path, commit: str, path: str) -> str | None:
     return sha256_hex(blob) if blob is not None else None
 
 
-def _data_record(repo: Path, commit: str, data_path: str | None) -> dict[str, Any] | None:
+def _data_record(repo: Path, commit: str, data_path: str | None,
+                 mode: str = "content") -> dict[str, Any] | None:
+    """What the version records about ``ledger.data``: a file of the commit (or of the work
+    tree) by sha256, a committed DVC pointer with the md5 it names, or a URI with the digest
+    ``mode`` asks for (:mod:`mlgate.ledger.data_pointer`)."""
     if not data_path:
         return None
+    if data_pointer.is_remote(data_path):
+        return data_pointer.pointer_record(data_path, mode)
+    if is_uri(data_path):  # file://
+        data_path = str(location(data_path))
     rel = gitio.repo_relative(repo, data_path)
     content = gitio.blob_bytes(repo, commit, rel)
     if content is None:
@@ -313,7 +322,11 @@ def _data_record(repo: Path, commit: str, data_path: str | None) -> dict[str, An
             raise InputError("data file does not exist", f"ledger.data: {data_path}")
         content = path.read_bytes()
         return {"path": rel, "sha256": sha256_hex(content), "committed": False}
-    return {"path": rel, "sha256": sha256_hex(content), "committed": True}
+    record: dict[str, Any] = {"path": rel, "sha256": sha256_hex(content), "committed": True}
+    dvc = data_pointer.dvc_details(rel, content)
+    if dvc is not None:
+        record["dvc"] = dvc
+    return record
 
 
 def usable_version(ledger: Ledger, name: str, version: str) -> None:

@@ -82,6 +82,7 @@ class LedgerConfig:
     name: str | None = None
     artifact: str | None = None
     data: str | None = None
+    data_digest: str = "content"  # content | etag: how a URI in ``data`` is identified
     remote: str = "origin"
     push: bool = True
     bump: str = "minor"
@@ -117,6 +118,7 @@ def ledger_config(config: Config | None) -> LedgerConfig:
         name=raw.get("name") or config.project,
         artifact=raw.get("artifact"),
         data=raw.get("data"),
+        data_digest=raw.get("data_digest", "content"),
         remote=raw.get("remote", "origin"),
         push=bool(raw.get("push", True)),
         bump=raw.get("bump", "minor"),

@@ -44,6 +44,7 @@ from mlgate.errors import InputError
 from mlgate.ledger import gitio
 from mlgate.ledger.approval import Approval, promotion_subject
 from mlgate.ledger.artifacts import check as check_artifact
+from mlgate.ledger.data_pointer import data_binding
 from mlgate.ledger.digests import DigestCache
 from mlgate.ledger.objects import ObjectStore, TagObject
 from mlgate.ledger.policy import (
@@ -939,7 +940,9 @@ def binding_problems(inputs: Any, gate: str, artifact_sha: str, data: Any,
 
     * any ``model`` input must be the registered artifact's sha256, and the model gate must
       have one (a report about predictions alone proves nothing about the artifact);
-    * the ``ledger.data`` file, when a gate read it, must be the recorded data;
+    * the ``ledger.data`` file, when a gate read it, must be the recorded data (for a URI:
+      the same sha256, or version id / ETag with ``data_digest: etag``; for a DVC pointer:
+      the same md5);
     * any input that is a file of the registered commit must match that blob.
     ``committed_sha(path)`` gives the sha256 of a path in the registered commit (None: absent).
     """
@@ -955,6 +958,11 @@ def binding_problems(inputs: Any, gate: str, artifact_sha: str, data: Any,
         if role == "model" and spec["sha256"] != artifact_sha:
             problems.append(f"it judged model {spec['sha256']}, not the artifact {artifact_sha}")
             continue
+        if isinstance(data, dict):
+            pointer_problem = data_binding(spec, data)
+            if pointer_problem is not None:
+                problems.append(pointer_problem)
+                continue
         if not isinstance(path, str) or path.startswith("/") or ".." in path.split("/"):
             continue
         if isinstance(data, dict) and path == data.get("path") and spec["sha256"] != data.get(

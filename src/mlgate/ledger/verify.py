@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from mlgate.errors import InputError
+from mlgate.ledger.data_pointer import recheck
 from mlgate.ledger.policy import LedgerConfig
 from mlgate.ledger.tags import parse_tag
 from mlgate.ledger.validate import Entry, Ledger
@@ -28,11 +29,19 @@ def verify(repo: Path, target: str, remote: str = "origin",
         git_says = _git_verify_tag(ledger, entry)
         if git_says is not None:
             result.checks.append(git_says)
+        version: Entry | None = entry if entry.kind == "register" else None
         if entry.kind != "register" and entry.version:
             state = ledger.index.artifacts.get(entry.artifact)
             if state is not None and entry.version in state.versions:
                 version = ledger.version(entry.artifact, entry.version)
                 result.checks.extend(_prefixed(version, f"{entry.version}: "))
+        if version is not None and version.record is not None:
+            # Only verify reads a data pointer again: every other reader decides from git alone
+            # (a store being down must not change which version is in production).
+            prefix = "" if version is entry else f"{entry.version}: "
+            pointer = recheck(version.record.get("data"), prefix)
+            if pointer is not None:
+                result.checks.append(pointer)
         result.data["outputs"] = {"tag": entry.tag, "valid": "true" if entry.valid else "false"}
         return result
 
