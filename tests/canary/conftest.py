@@ -10,8 +10,9 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +132,24 @@ def write_config(directory: Path, prometheus_url: str, scenario: str, **override
     path.write_text(yaml.safe_dump({"version": 1, "project": "canary-test", "canary": canary},
                                    sort_keys=False))
     return path
+
+
+@pytest.fixture
+def stub() -> Iterator[Callable[..., str]]:
+    """Start ``python -m mlgate.load.stub`` with options (``--delay``, ``--error-every``);
+    yields a factory returning its URL. Every stub is stopped after the test."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*options: str) -> str:
+        proc = subprocess.Popen([sys.executable, "-m", "mlgate.load.stub", "--port", "0",
+                                 *options], stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://"), url
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)

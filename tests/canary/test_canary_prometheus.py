@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.canary.conftest import PrometheusServer, _free_port, write_config
 from tests.support.cli import run_mlgate
+
+# The tests that query the shared Prometheus run on one xdist worker (scripts/test.sh uses
+# --dist loadgroup), so the server starts once. It costs ~9 s: Prometheus's first scrape comes
+# ~5 s after it starts (its target discovery sends updates at most every 5 s), then the
+# fixture waits for three seconds of data. Those tests are marked slow.
+
+
+def _shared(test: Callable[..., None]) -> Callable[..., None]:
+    for mark in (pytest.mark.slow, pytest.mark.xdist_group("prometheus")):
+        test = mark(test)
+    return test
 
 
 def _canary(config: Path, *extra: str) -> tuple[int, dict, str]:
@@ -22,6 +34,7 @@ def _checks(gate: dict) -> dict[str, dict]:
     return {c["name"]: c for c in gate["checks"]}
 
 
+@_shared
 def test_equal_versions_are_promoted(prometheus: PrometheusServer, tmp_path: Path) -> None:
     code, gate, out = _canary(write_config(tmp_path, prometheus.url, "equal"))
     assert code == 0, out
@@ -44,6 +57,7 @@ def test_equal_versions_are_promoted(prometheus: PrometheusServer, tmp_path: Pat
     assert "PROMOTE" in out
 
 
+@_shared
 def test_slower_canary_is_rolled_back(prometheus: PrometheusServer, tmp_path: Path) -> None:
     code, gate, out = _canary(write_config(tmp_path, prometheus.url, "slow"))
     assert code == 1, out
@@ -55,6 +69,7 @@ def test_slower_canary_is_rolled_back(prometheus: PrometheusServer, tmp_path: Pa
     assert checks["error rate"]["status"] == "pass"
 
 
+@_shared
 def test_error_prone_canary_is_rolled_back(prometheus: PrometheusServer,
                                            tmp_path: Path) -> None:
     code, gate, out = _canary(write_config(tmp_path, prometheus.url, "errors"))
@@ -68,6 +83,7 @@ def test_error_prone_canary_is_rolled_back(prometheus: PrometheusServer,
     assert checks["latency p95"]["status"] == "pass"
 
 
+@_shared
 def test_lower_conversion_is_rolled_back(prometheus: PrometheusServer, tmp_path: Path) -> None:
     code, gate, out = _canary(write_config(tmp_path, prometheus.url, "conversions"))
     assert code == 1, out
@@ -75,6 +91,7 @@ def test_lower_conversion_is_rolled_back(prometheus: PrometheusServer, tmp_path:
     assert "conversion rate" in _checks(gate)["decision"]["message"]
 
 
+@_shared
 def test_too_little_traffic_is_inconclusive(prometheus: PrometheusServer,
                                             tmp_path: Path) -> None:
     code, gate, out = _canary(write_config(tmp_path, prometheus.url, "little"))
@@ -86,6 +103,7 @@ def test_too_little_traffic_is_inconclusive(prometheus: PrometheusServer,
     assert "canary.min_samples" in checks["decision"]["message"]
 
 
+@_shared
 def test_flags_override_the_config(prometheus: PrometheusServer, tmp_path: Path) -> None:
     """--min-samples above what the window holds turns a promotion into inconclusive."""
     config = write_config(tmp_path, prometheus.url, "equal")
@@ -115,6 +133,7 @@ def test_unreachable_prometheus_named_by_its_flag(tmp_path: Path) -> None:
     assert "--prometheus-url" in line and "unreachable" in line
 
 
+@_shared
 def test_query_rejected_by_prometheus(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"requests": 'app_requests_total{code=~"("}'})
@@ -123,6 +142,7 @@ def test_query_rejected_by_prometheus(prometheus: PrometheusServer, tmp_path: Pa
     assert "bad_data" in line
 
 
+@_shared
 def test_metric_without_series(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"latency_histogram": "app_nonexistent_seconds"})
@@ -130,6 +150,7 @@ def test_metric_without_series(prometheus: PrometheusServer, tmp_path: Path) -> 
     assert "canary.prometheus.latency_histogram" in line and "returns no series" in line
 
 
+@_shared
 def test_counter_without_series(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"requests": "app_typo_total"})
@@ -137,11 +158,13 @@ def test_counter_without_series(prometheus: PrometheusServer, tmp_path: Path) ->
     assert "canary.prometheus.requests" in line and "app_typo_total" in line
 
 
+@_shared
 def test_unknown_version_label_value(prometheus: PrometheusServer, tmp_path: Path) -> None:
     line = _error(write_config(tmp_path, prometheus.url, "equal", canary="v9"))
     assert "canary.canary" in line and "'v9'" in line and "v1, v2" in line
 
 
+@_shared
 def test_unknown_version_label(prometheus: PrometheusServer, tmp_path: Path) -> None:
     line = _error(write_config(tmp_path, prometheus.url, "equal", version_label="release"))
     assert "canary.version_label" in line and "'release'" in line
