@@ -185,3 +185,17 @@ def test_missing_metric_setting(tmp_path: Path) -> None:
 def test_same_version_twice(tmp_path: Path) -> None:
     line = _error(write_config(tmp_path, "http://127.0.0.1:9", "equal"), "--canary", "v1")
     assert "--canary" in line and "same version" in line
+
+
+def test_if_configured_skips_without_a_canary_section(tmp_path: Path) -> None:
+    """The release workflow's optional step: no canary: section, nothing to judge, exit 0."""
+    config = tmp_path / "mlgate.yaml"
+    config.write_text("version: 1\nproject: canary-test\n")
+    report = tmp_path / "canary.json"
+    res = run_mlgate(["canary", "--if-configured", "--config", config, "--json", report])
+    assert res.code == 0, res.stderr
+    gate = json.loads(report.read_text())["gates"][0]
+    assert gate["data"]["decision"] == "skipped"
+    # without --if-configured the missing settings are bad input
+    res = run_mlgate(["canary", "--config", config])
+    assert res.code == 2 and "canary.baseline" in res.error_line

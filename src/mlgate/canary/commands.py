@@ -17,7 +17,7 @@ from mlgate.canary.decide import INCONCLUSIVE, Verdict, judge
 from mlgate.canary.sample import VersionSample
 from mlgate.canary.settings import CanarySettings
 from mlgate.figures import Figure, Series
-from mlgate.result import GateResult, Table
+from mlgate.result import CheckResult, GateResult, Status, Table
 
 EXIT_INCONCLUSIVE = 4
 
@@ -53,6 +53,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--duration", help="direct: measured duration, e.g. 30s (default 30s)")
     p.add_argument("--min-samples", type=int, help="requests each version needs before "
                    "anything is decided (default 500)")
+    p.add_argument("--if-configured", action="store_true",
+                   help="skip (exit 0, decision skipped) when the config has no canary: "
+                   "section: the release workflow's optional step")
     p.set_defaults(handler=_canary)
 
 
@@ -62,6 +65,14 @@ def _canary(args: argparse.Namespace) -> GateResult:
     from mlgate.provenance import run_meta
 
     config = find_config(args.config)
+    if args.if_configured and (config is None or not config.section("canary")):
+        where = config.path if config else "./mlgate.yaml"
+        return GateResult(
+            gate="canary",
+            checks=[CheckResult("decision", Status.PASS, f"skipped: no canary: section in "
+                                f"{where} (--if-configured)", value="skipped")],
+            summary="canary analysis not configured: skipped",
+            data={"decision": "skipped", "outputs": {"decision": "skipped"}})
     settings = from_sources(args, config)
     if settings.source == "prometheus":
         from mlgate.canary.prometheus import measure
