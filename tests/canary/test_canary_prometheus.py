@@ -199,3 +199,11 @@ def test_if_configured_skips_without_a_canary_section(tmp_path: Path) -> None:
     # without --if-configured the missing settings are bad input
     res = run_mlgate(["canary", "--config", config])
     assert res.code == 2 and "canary.baseline" in res.error_line
+
+
+@_shared
+def test_url_that_is_not_prometheus(prometheus: PrometheusServer, tmp_path: Path) -> None:
+    """The exporter answers HTTP, but not Prometheus's API: bad input, naming the URL."""
+    exporter = f"http://127.0.0.1:{prometheus.exporter.port}"
+    line = _error(write_config(tmp_path, exporter, "equal"))
+    assert "canary.prometheus.url" in line and "not Prometheus's HTTP API" in line

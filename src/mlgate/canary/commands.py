@@ -16,6 +16,7 @@ from typing import Any
 from mlgate.canary.decide import INCONCLUSIVE, Verdict, judge
 from mlgate.canary.sample import VersionSample
 from mlgate.canary.settings import CanarySettings
+from mlgate.config import Config
 from mlgate.figures import Figure, Series
 from mlgate.result import CheckResult, GateResult, Status, Table
 
@@ -82,7 +83,24 @@ def _canary(args: argparse.Namespace) -> GateResult:
     verdict = judge(settings, baseline, canary)
     result = build_result(settings, baseline, canary, verdict, facts)
     result.meta = run_meta(config.root if config else Path.cwd())
+    result.inputs = _inputs(settings, config)
     return result
+
+
+def _inputs(settings: CanarySettings, config: Config | None) -> dict[str, dict[str, Any]]:
+    """What the decision read: the config, and where the figures came from (URLs without
+    credentials)."""
+    from mlgate.provenance import file_input, url_input
+
+    found: dict[str, dict[str, Any]] = {}
+    if config is not None:
+        found["config"] = file_input(config.path)
+    if settings.prometheus is not None:
+        found["prometheus"] = url_input(settings.prometheus.url)
+    if settings.direct is not None:
+        found["baseline"] = url_input(settings.direct.baseline_url)
+        found["canary"] = url_input(settings.direct.canary_url)
+    return found
 
 
 def build_result(settings: CanarySettings, baseline: VersionSample, canary: VersionSample,

@@ -21,6 +21,7 @@ from mlgate.load.generator import Plan, run_native
 from mlgate.load.histogram import Histogram
 from mlgate.load.runner import preflight
 from mlgate.load.stats import LoadStats
+from mlgate.provenance import url_input
 
 
 def measure(settings: CanarySettings) -> tuple[VersionSample, VersionSample, dict[str, Any]]:
@@ -59,7 +60,8 @@ def measure(settings: CanarySettings) -> tuple[VersionSample, VersionSample, dic
         raise failures[0]
     baseline = _sample(settings.baseline, results["baseline"])
     canary = _sample(settings.canary, results["canary"])
-    facts = {"baseline_url": direct.baseline_url, "canary_url": direct.canary_url,
+    facts = {"baseline_url": url_input(direct.baseline_url)["url"],
+             "canary_url": url_input(direct.canary_url)["url"],
              "rate": direct.rate, "canary_share": direct.canary_share,
              "duration_s": direct.duration, "warmup_s": direct.warmup,
              "bootstrap": "multinomial redraws of the generator's fine latency histogram "

@@ -54,14 +54,14 @@ class PrometheusAPI:
         try:
             response = self.session.get(url, params=params, timeout=self.source.timeout)
         except requests.RequestException as exc:
-            raise InputError(f"Prometheus unreachable at {self.source.url} "
+            raise InputError(f"Prometheus unreachable at {_shown(self.source.url)} "
                              f"({type(exc).__name__})", self.url_where) from None
         try:
             body = response.json()
         except ValueError:
             body = None
         if not isinstance(body, dict) or "status" not in body:
-            raise InputError(f"{url} is not Prometheus's HTTP API (HTTP "
+            raise InputError(f"{_shown(url)} is not Prometheus's HTTP API (HTTP "
                              f"{response.status_code}, not a Prometheus JSON answer)",
                              self.url_where)
         if body["status"] != "success":
@@ -70,6 +70,13 @@ class PrometheusAPI:
         data = body.get("data") or {}
         result = data.get("result")
         return result if isinstance(result, list) else []
+
+
+def _shown(url: str) -> str:
+    """A URL as messages and reports show it: without user info, which may be a password."""
+    from mlgate.provenance import url_input
+
+    return str(url_input(url)["url"])
 
 
 def with_matchers(selector: str, matchers: list[str]) -> str:
@@ -149,7 +156,7 @@ def measure(settings: CanarySettings) -> tuple[VersionSample, VersionSample, dic
             reported=reported.get(version, {}),
             timeline=timelines.get(version, []),
         ))
-    facts = {"prometheus": source.url, "window": window, "evaluated_at": round(now, 3),
+    facts = {"prometheus": _shown(source.url), "window": window, "evaluated_at": round(now, 3),
              "latency_query": bucket_expr,
              "bootstrap": "multinomial redraws of the histogram's bucket counts"}
     return samples[0], samples[1], facts
