@@ -22,9 +22,9 @@ MIN_SAMPLES = 30
 def _config(directory: Path, baseline_url: str, canary_url: str, **direct: object) -> Path:
     canary = {
         "source": "direct", "baseline": "v1", "canary": "v2", "min_samples": MIN_SAMPLES,
-        # loopback latencies are well under a millisecond, but a busy shared CI machine adds
-        # a few ms of noise to the tail: 20 ms is far below the 100 ms the slow stub adds
-        "tolerance": {"latency_ms": 20},
+        # loopback latencies are about a millisecond, but a busy shared CI machine adds tens of
+        # ms of noise to the tail: 20 ms or 50 % is still far below the 100 ms the slow stub adds
+        "tolerance": {"latency_ms": 20, "latency": "50%"},
         "direct": {"baseline_url": baseline_url, "canary_url": canary_url, "rate": 400,
                    "canary_share": "5%", "duration": "2s", "warmup": "0.2s", **direct},
     }
