@@ -55,8 +55,9 @@ def test_equal_versions_are_promoted(stub: Callable[..., str], tmp_path: Path) -
     assert 36 <= data["canary"]["requests"] <= 44
     assert 740 <= data["baseline"]["requests"] <= 780
     assert data["canary"]["errors"] == data["baseline"]["errors"] == 0
-    assert [f["id"] for f in gate["figures"]][:2] == ["canary.latency",
-                                                      "canary.latency_difference"]
+    assert [f["id"] for f in gate["figures"]] == [
+        "canary.latency", "canary.latency_difference", "canary.rates",
+        "canary.latency_over_time"]
 
 
 @pytest.mark.timing

@@ -58,8 +58,9 @@ def measure(settings: CanarySettings) -> tuple[VersionSample, VersionSample, dic
         thread.join()
     if failures:
         raise failures[0]
-    baseline = _sample(settings.baseline, results["baseline"])
-    canary = _sample(settings.canary, results["canary"])
+    top = max(settings.quantiles)
+    baseline = _sample(settings.baseline, results["baseline"], top)
+    canary = _sample(settings.canary, results["canary"], top)
     facts = {"baseline_url": url_input(direct.baseline_url)["url"],
              "canary_url": url_input(direct.canary_url)["url"],
              "rate": direct.rate, "canary_share": direct.canary_share,
@@ -69,7 +70,7 @@ def measure(settings: CanarySettings) -> tuple[VersionSample, VersionSample, dic
     return baseline, canary, facts
 
 
-def _sample(version: str, stats: LoadStats) -> VersionSample:
+def _sample(version: str, stats: LoadStats, top: float) -> VersionSample:
     histogram = stats.latency or Histogram()
     rows = histogram.buckets_ms()
     buckets = Buckets(tuple(r[0] for r in rows), tuple(r[1] for r in rows),
@@ -78,4 +79,11 @@ def _sample(version: str, stats: LoadStats) -> VersionSample:
     return VersionSample(
         version=version, requests=stats.measured, errors=errors, latency=buckets,
         reported={f"p{q:g}": histogram.percentile_ms(q) for q in (50.0, 95.0, 99.0)},
+        timeline=_timeline(stats, top),
     )
+
+
+def _timeline(stats: LoadStats, q: float) -> list[tuple[float, float | None]]:
+    """The highest compared quantile per time window of the run, for the figure."""
+    series = stats.window_latency_ms(q) or []
+    return [(round(i * stats.window_s, 3), value) for i, value in enumerate(series)]

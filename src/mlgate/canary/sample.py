@@ -14,7 +14,8 @@ class VersionSample:
 
     ``reported`` are the quantiles the source itself computed (Prometheus's
     ``histogram_quantile``, the generator's percentiles), shown next to ours; ``timeline`` is a
-    latency quantile over time for the figure, as (seconds from the start, ms) points.
+    latency quantile over time for the figure, as (seconds from the start, ms) points
+    (Prometheus: ``query_range``; direct: the generator's time windows).
     """
 
     version: str
