@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.report.html import render_html
+from mlgate.report.markdown import render_markdown
+from mlgate.result import GateResult
 from tests.canary.conftest import PrometheusServer, _free_port, write_config
 from tests.support.cli import run_mlgate
 
@@ -54,7 +57,11 @@ def test_equal_versions_are_promoted(prometheus: PrometheusServer, tmp_path: Pat
     ids = [f["id"] for f in gate["figures"]]
     assert ids[:3] == ["canary.latency", "canary.latency_difference", "canary.rates"]
     assert "canary.latency_over_time" in ids  # from /api/v1/query_range
-    assert "PROMOTE" in out
+    assert "decision: PROMOTE" in out
+    # the report layer draws the figures like any gate's
+    result = GateResult.from_dict(gate)
+    assert render_markdown([result]).count("```mermaid") == len(ids)
+    assert "Latency quantiles per version" in render_html([result])
 
 
 @_shared
