@@ -9,6 +9,7 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)   # signed ledger tags (git + ssh)
 command -v chromium >/dev/null || missing+=(chromium)   # the HTML report's browser test (Playwright)
+command -v prometheus >/dev/null || missing+=(prometheus)   # mlgate canary: the Prometheus source's tests
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "system-deps: installing ${missing[*]}"

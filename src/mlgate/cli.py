@@ -2,7 +2,8 @@
 
 Commands live in the gate packages and register themselves through ``register(subparsers,
 common)``; this module holds no gate logic. Exit codes: 0 pass, 1 a gate failed, 2 bad input,
-configuration or usage, 3 an internal error (a bug in mlgate).
+configuration or usage, 3 an internal error (a bug in mlgate), 4 ``mlgate canary`` could not
+decide (inconclusive).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ COMMAND_MODULES = (
     "mlgate.data.commands",
     "mlgate.model.commands",
     "mlgate.load.commands",
+    "mlgate.canary.commands",
     "mlgate.ledger.commands",
     "mlgate.report.commands",
     "mlgate.init_command",
@@ -64,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mlgate",
         description="GitOps gates for ML repositories: data, model, load, and a git ledger.",
-        epilog="Exit codes: 0 pass, 1 a gate failed, 2 bad input/config/usage, 3 internal error.",
+        epilog="Exit codes: 0 pass, 1 a gate failed, 2 bad input/config/usage, 3 internal error, "
+               "4 canary inconclusive.",
     )
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
     # Also before the command (`mlgate --quiet run`). Its own dest: a subcommand's defaults
@@ -144,7 +147,11 @@ def publish(results: list[GateResult], args: argparse.Namespace) -> int:
         text = render_terminal(results)
         if text:
             print(text)
-    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAILED
+    if not all(r.passed for r in results):
+        return EXIT_FAILED
+    # A command whose outcome is neither pass nor fail (mlgate canary: inconclusive, 4) says so.
+    special = [r.data["exit_code"] for r in results if isinstance(r.data.get("exit_code"), int)]
+    return special[0] if special else EXIT_PASS
 
 
 def _print_error(line: str) -> None:
