@@ -44,7 +44,7 @@ PROFILE_DIR = Path(".mlgate") / "profiles"
 # A class target with more distinct values than this gets no class counts (a continuous
 # regression target would otherwise put millions of numbers in the JSON).
 MAX_STORED_CLASSES = 1000
-LABEL_LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
+LABEL_LEVELS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)  # the label table's and figure's
 
 
 @dataclass
@@ -72,6 +72,12 @@ class LabelProfile:
     mean: float | None = None  # numeric targets, over the finite values
     std: float | None = None
     quantiles: list[float] | None = None  # at LABEL_LEVELS
+
+    def quantile(self, level: float) -> float:
+        """The stored quantile at one of ``LABEL_LEVELS``."""
+        if self.quantiles is None:
+            raise ValueError(f"no quantiles for {self.column!r}")
+        return self.quantiles[LABEL_LEVELS.index(level)]
 
 
 @dataclass
@@ -159,7 +165,7 @@ def label_profile(series: pd.Series, column: str) -> LabelProfile:
         names = class_labels(pd.Series(counts.index, dtype=series.dtype)).to_numpy()
         grouped = pd.Series(counts.to_numpy(), index=names).groupby(level=0).sum()
         classes = {str(k): int(v) for k, v in grouped.items()}
-    out = LabelProfile(column, numeric, int(len(counts)), int(series.isna().sum()), classes)
+    out = LabelProfile(column, numeric, len(counts), int(series.isna().sum()), classes)
     if numeric:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         values = values[np.isfinite(values)]

@@ -149,6 +149,9 @@ def _kind_methods(kind: str) -> str:
 class DataSettings:
     data: Path
     reference: Path | None = None
+    # Saved reference statistics (mlgate profile); with no reference, they are the reference.
+    reference_profile: Path | None = None
+    profile_home: Path = field(default_factory=Path.cwd)  # where .mlgate/profiles/ lives
     suites: list[Path] = field(default_factory=list)
     contract: dict[str, Any] | None = None
     contract_source: str = "contract"
@@ -182,6 +185,7 @@ def from_sources(
     data: str | None = None,
     reference: str | None = None,
     suites: list[str] | None = None,
+    reference_profile: str | None = None,
     contract: str | None = None,
     training: str | None = None,
     serving: str | None = None,
@@ -208,6 +212,12 @@ def from_sources(
         settings.reference = Path(reference)
     elif cfg.get("reference"):
         settings.reference = resolve(cfg["reference"])
+    if reference_profile:
+        settings.reference_profile = Path(reference_profile)
+    elif cfg.get("reference_profile") and not reference:
+        settings.reference_profile = resolve(cfg["reference_profile"])
+    if config_file is not None:
+        settings.profile_home = config_file.parent
     if suites:
         settings.suites = [catalogue_suite(Path(s)) for s in suites]
     else:
