@@ -64,7 +64,7 @@ def resolve(settings: DataSettings, target: str | None, summaries: bool = True) 
                 "reference": file_input(reference), "reference_profile": file_input(candidate)})
         if configured is None and profile.sha256 != digest:
             raise InputError(f"reference profile names {profile.sha256}, not the digest in its "
-                             f"file name (tampered with? delete it)", candidate)
+                             f"file name (tampered with? delete it)", display(candidate))
         why = (f"was made from {profile.sha256}, but {display(reference)} is {digest}"
                if profile.sha256 != digest else
                f"has no label statistics for target {target!r}")
@@ -93,7 +93,7 @@ def _check_target(profile: ReferenceProfile, target: str | None, path: Path) -> 
     if not _has_target(profile, target):
         raise InputError(f"reference profile has no label statistics for target {target!r} "
                          f"and the reference is not named to recompute them; write it again "
-                         f"with `mlgate profile --target {target}`", path)
+                         f"with `mlgate profile --target {target}`", display(path))
 
 
 def _recorded(profile: ReferenceProfile) -> dict[str, Any]:

@@ -213,26 +213,28 @@ def save(profile: ReferenceProfile, path: Path) -> None:
 
 def load(path: Path) -> ReferenceProfile:
     """Read and check a profile; every problem is an InputError naming ``path``."""
+    from mlgate.data.settings import display
     from mlgate.resources import schema_problem
 
+    where = display(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError("reference profile not found (write it with `mlgate profile`)",
-                         path) from exc
+                         where) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"unreadable reference profile: {exc}", path) from exc
+        raise InputError(f"unreadable reference profile: {exc}", where) from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"reference profile is not JSON: {exc.msg} (line {exc.lineno})",
-                         path) from exc
+                         where) from exc
     problem = schema_problem(raw, SCHEMA)
     if problem:
-        raise InputError(f"not a reference profile ({SCHEMA}): {problem}", path)
+        raise InputError(f"not a reference profile ({SCHEMA}): {problem}", where)
     try:
         return _from_json(raw)
     except ValueError as exc:
         raise InputError(f"inconsistent reference profile (regenerate it with `mlgate "
-                         f"profile`): {exc}", path) from exc
+                         f"profile`): {exc}", where) from exc
 
 
 def _from_json(raw: dict[str, Any]) -> ReferenceProfile:
