@@ -153,7 +153,7 @@ def reference_stats(values: np.ndarray, fine_bins: int = FINE_BINS,
         edges = np.unique(np.concatenate([
             _quantiles(sample, np.linspace(0, 1, fine_bins + 1)), deciles,
             [clean.min(), clean.max()]]))
-    counts, _, _ = _Binner(edges).histogram(clean)
+    counts, _, _ = _Binner(edges, len(clean)).histogram(clean)
     return NumericReference(edges, counts, deciles, len(values), nulls,
                             len(values) - len(clean) - nulls)
 
@@ -308,7 +308,7 @@ def _bin_current(ref: NumericReference, values: np.ndarray, fine_bins: int,
             moved = np.zeros(2 * len(refined) + 1, dtype=np.int64)
             moved[2 * np.searchsorted(refined, edges) + 1] = ref_counts[1::2]
             edges, ref_counts = refined, moved
-    counts, nulls, nonfinite = _Binner(edges).histogram(values)
+    counts, nulls, nonfinite = _Binner(edges, len(values)).histogram(values)
     lo = 2 * int(np.searchsorted(edges, ref.minimum)) + 1  # the reference minimum's edge cell
     hi = 2 * int(np.searchsorted(edges, ref.maximum)) + 1
     outside = int(counts[:lo].sum() + counts[hi + 1:].sum())
@@ -330,23 +330,23 @@ class _Binner:
     by cell look-up: a cell without an edge gives the answer, a cell with one edge needs two
     comparisons, and only values in cells with several edges are binary-searched."""
 
-    def __init__(self, edges: np.ndarray) -> None:
+    def __init__(self, edges: np.ndarray, values: int = 1 << 30) -> None:
         self.edges = np.asarray(edges, dtype=np.float64)
         m = len(self.edges)
+        # Fewer cells for fewer values: building the table must not cost more than it saves.
+        self.cells = int(min(CELLS, max(1024, 1 << max(values // 8, 1).bit_length())))
         # The cell grid spans the central 99% of the edges (quantiles of the reference for a
         # large one); the tails go to binary search.
         lo = float(self.edges[int(0.005 * (m - 1))])
         hi = float(self.edges[int(np.ceil(0.995 * (m - 1)))])
         self.lo = lo
-        self.scale = CELLS / (hi - lo) if hi > lo else 0.0
-        edge_cells = self._cells(self.edges.copy())
-        all_cells = np.arange(CELLS + 2)
-        left = np.searchsorted(edge_cells, all_cells, side="left")
-        right = np.searchsorted(edge_cells, all_cells, side="right")
+        self.scale = self.cells / (hi - lo) if hi > lo else 0.0
+        per_cell = np.bincount(self._cells(self.edges.copy()), minlength=self.cells + 2)
+        left = np.cumsum(per_cell) - per_cell  # edges in earlier cells
         # No edge in the cell: every value in it lies strictly between edges left-1 and left
         # (cell 2 * left). One edge: -1, compare with edges[left]. Several: -2, search.
-        self.table = np.where(left == right, 2 * left,
-                              np.where(right - left == 1, -1, -2)).astype(np.int32)
+        self.table = np.where(per_cell == 0, 2 * left,
+                              np.where(per_cell == 1, -1, -2)).astype(np.int32)
         self.first = np.minimum(left, m - 1).astype(np.int32)
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
@@ -354,7 +354,7 @@ class _Binner:
         values -= self.lo
         values *= self.scale
         values += 1.0
-        np.clip(values, 0.0, CELLS + 1.0, out=values)
+        np.clip(values, 0.0, self.cells + 1.0, out=values)
         return values.astype(np.int32)
 
     def histogram(self, values: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -376,7 +376,7 @@ class _Binner:
             np.subtract(chunk, self.lo, out=work, dtype=np.float64, casting="unsafe")
             work *= self.scale
             work += 1.0
-            np.clip(work, 0.0, CELLS + 1.0, out=work)
+            np.clip(work, 0.0, self.cells + 1.0, out=work)
             cells = work.astype(np.int32)
             code = self.table[cells]
             near = np.flatnonzero(code < 0)
