@@ -212,7 +212,8 @@ def _numeric(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
             null_share_data=round(int(stats.nulls_cur[i]) / len(current), 4),
             nonfinite_data=int(stats.nonfinite_cur[i]))
         if stats.outside_cur[i]:
-            details.update(_outside_range(current, col, curs[i], ref.minimum, ref.maximum))
+            details.update(_outside_range(current, col, curs[i], ref.minimum, ref.maximum,
+                                          int(stats.outside_cur[i])))
         out.append(ColumnOutcome(col, "numeric", method, value, threshold, drifted, details))
     return out
 
@@ -298,16 +299,34 @@ def _column_check(out: ColumnOutcome, rules: DriftRules, label: str) -> CheckRes
                                 **out.stats})
 
 
-def _outside_range(frame: pd.DataFrame, col: str, values: np.ndarray, lo: float, hi: float
-                   ) -> dict[str, Any]:
-    """How many data values fall outside the reference's range, with a few example rows."""
-    with np.errstate(invalid="ignore"):
-        mask = (values < lo) | (values > hi)
-    count = int(mask.sum())
+def _outside_range(frame: pd.DataFrame, col: str, values: np.ndarray, lo: float, hi: float,
+                   count: int | None = None) -> dict[str, Any]:
+    """How many finite data values fall outside the reference's range (infinities are
+    counted as non-finite instead), with a few example rows.
+
+    ``count``, when the histogram already gave it, spares a pass over the column: the example
+    rows are then searched chunk by chunk and the search stops at the first few.
+    """
+    if count is None:
+        with np.errstate(invalid="ignore"):
+            count = int((((values < lo) | (values > hi)) & np.isfinite(values)).sum())
     if not count:
         return {}
+    found: list[np.ndarray] = []
+    step = 1 << 16
+    for start in range(0, len(values), step):
+        chunk = values[start:start + step]
+        with np.errstate(invalid="ignore"):
+            hits = np.flatnonzero(((chunk < lo) | (chunk > hi)) & np.isfinite(chunk))
+        if hits.size:
+            found.append(hits[:EXAMPLES] + start)
+            if sum(len(f) for f in found) >= EXAMPLES:
+                break
+    positions = np.concatenate(found)[:EXAMPLES] if found else np.array([], dtype=np.intp)
     return {"outside_reference_range": count, "reference_range": [lo, hi],
-            "example_rows": _rows(frame, mask)}
+            "example_rows": [{"row": int(p), **{str(k): v for k, v in
+                                                frame.iloc[int(p)].items()}}
+                             for p in positions]}
 
 
 def _rows(frame: pd.DataFrame, mask: Any) -> list[dict[str, Any]]:

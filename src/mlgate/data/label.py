@@ -334,7 +334,8 @@ def _numeric(lab: LabelProfile, ref: NumericReference | None, ref_rows: int, cur
         mean_reference=_round(mean), mean_data=_round(c.mean()),
     )
     if stats.outside_cur[0]:
-        details.update(_outside_range(current, target, c_all, ref.minimum, ref.maximum))
+        details.update(_outside_range(current, target, c_all, ref.minimum, ref.maximum,
+                                      int(stats.outside_cur[0])))
     extra = f"; mean {mean:.4g} -> {c.mean():.4g}"
     check = _check(name, target, "numeric", method, value, threshold, drifted, rules, details,
                    extra)
