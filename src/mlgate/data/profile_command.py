@@ -26,7 +26,7 @@ def write_profile(reference: Path, out: Path | None, target: str | None, home: P
     profile = build(frame, target)
     if file_input(reference)["sha256"] != recorded["sha256"]:
         raise InputError("reference changed while it was being profiled", reference)
-    profile.sha256, profile.path, profile.size = (recorded["sha256"], display(reference),
+    profile.sha256, profile.path, profile.size = (recorded["sha256"], str(recorded["path"]),
                                                   int(recorded["size"]))
     path = out or default_path(home, recorded["sha256"])
     try:
