@@ -68,6 +68,7 @@ def test_profile_is_written_under_the_reference_digest(churn_dir: Path) -> None:
     res = run_mlgate(["profile", "--json", "p.json"], cwd=churn_dir)
     assert res.code == 0, res.stderr
     path = profile_file(churn_dir)
+    assert f"wrote {PROFILE}/{path.name}" in res.stdout
     doc = json.loads(path.read_text())
     assert doc["reference"]["sha256"] == "sha256:" + path.stem
     assert doc["label"]["column"] == "churned"  # model.target of the example

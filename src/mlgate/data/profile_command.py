@@ -42,6 +42,8 @@ def write_profile(reference: Path, out: Path | None, target: str | None, home: P
                  + (f"; target {target}" if profile.label is not None else "")),
     )
     result.inputs = {"reference": recorded}
-    result.data = {"outputs": {"reference_profile": str(path),
+    result.data = {"wrote": [f"{display(path)} ({size / 1024:.0f} KiB, profile of "
+                             f"{display(reference)}, {recorded['sha256']})"],
+                   "outputs": {"reference_profile": str(path),
                                "reference_sha256": recorded["sha256"]}}
     return result
