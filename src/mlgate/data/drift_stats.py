@@ -346,6 +346,7 @@ class _Binner:
         hi = float(self.edges[int(np.ceil(0.995 * (m - 1)))])
         self.lo = lo
         self.scale = self.cells / (hi - lo) if hi > lo else 0.0
+        self.offset = 1.0 - lo * self.scale  # x -> x * scale + offset: lo maps to cell 1
         per_cell = np.bincount(self._cells(self.edges.copy()), minlength=self.cells + 2)
         left = np.cumsum(per_cell) - per_cell  # edges in earlier cells
         # No edge in the cell: every value in it lies strictly between edges left-1 and left
@@ -355,10 +356,11 @@ class _Binner:
         self.first = np.minimum(left, m - 1).astype(np.int32)
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
-        # The same float operations for edges and values keep the map monotone (in place).
-        values -= self.lo
-        values *= self.scale
-        values += 1.0
+        # The same float operations for edges and values keep the map monotone (in place):
+        # a multiplication and an addition, each rounding monotonically.
+        with np.errstate(over="ignore"):  # huge values overflow to inf: clipped below
+            values *= self.scale
+        values += self.offset
         np.clip(values, 0.0, self.cells + 1.0, out=values)
         return values.astype(np.int32)
 
@@ -378,9 +380,9 @@ class _Binner:
                 nonfinite += len(bad) - n_nan
                 chunk = chunk[ok]
             work = buffer[:len(chunk)]
-            np.subtract(chunk, self.lo, out=work, dtype=np.float64, casting="unsafe")
-            work *= self.scale
-            work += 1.0
+            with np.errstate(over="ignore"):
+                np.multiply(chunk, self.scale, out=work, dtype=np.float64, casting="unsafe")
+            work += self.offset
             np.clip(work, 0.0, self.cells + 1.0, out=work)
             cells = work.astype(np.int32)
             code = self.table[cells]
