@@ -6,17 +6,31 @@
 2. Drift on 10M rows x 50 columns (40 numeric, 10 categorical) by mlgate's vectorised
    statistics vs a per-column loop of scipy (``ks_2samp``, PSI over reference deciles with
    ``np.histogram``, ``chi2_contingency``). Goal: at least 5x faster.
+3. Scale (issue 17), each measurement in a process of its own (peak RSS of that process):
+   a. ``drift.compare`` on the same 10M x 50 frames by the code before issue 17 (``--before``,
+      a git revision exported to the work directory) and now. Goal: under 5 s.
+   b. The same data as Parquet files: drift reading both files vs reading the current file
+      and a saved reference profile (``mlgate profile``), with the one-off profiling cost.
+   c. mlgate (``mlgate validate-data``, reading the files) next to Evidently's
+      ``DataDriftPreset`` on 1M x 50 Parquet files with five columns shifted by half a
+      standard deviation: time, peak RSS, which columns each flags. Evidently runs in its own
+      virtualenv (``benchmarks/.peers-venv``, created on first use; pandas < 3 because
+      Evidently 0.7 does not import with pandas 3). Goal: mlgate at least 50x faster.
 
-Both sides get the same in-memory DataFrame, so file parsing (identical pandas code) is not
-timed. Run: ``.venv/bin/python benchmarks/bench_data.py`` (``--quick`` for a smoke size).
+Parts 1 and 2 hand both sides the same in-memory DataFrame, so file parsing (identical pandas
+code) is not timed. Run: ``.venv/bin/python benchmarks/bench_data.py`` (``--quick`` for a smoke
+size; ``--part`` to run some parts alone).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -200,23 +214,242 @@ def bench_drift(rows: int, numeric: int, categorical: int) -> dict[str, Any]:
             "max_ks_diff": worst, "max_psi_diff": worst_psi}
 
 
+PEERS_VENV = ROOT / "benchmarks" / ".peers-venv"
+PEER_PACKAGES = ["evidently", "pandas<3", "pyarrow"]
+BEFORE = "84058e6"  # main when issue 17's drift work branched off
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(python: str | Path, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh process; its last stdout line is a JSON object."""
+    proc = subprocess.run([str(python), __file__, "--child", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {args[0]} failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def peer_frames(rows: int, shifted: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """40 numeric (standard normal) and 10 categorical columns (12 levels); in the current
+    data the first ``shifted`` numeric columns move by half a standard deviation."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for side in (0, 1):
+        data = rng.standard_normal((40, rows))
+        if side:
+            data[:shifted] += 0.5
+        frame = pd.DataFrame(data.T, columns=[f"x{i}" for i in range(40)], copy=False)
+        levels = [f"c{j}" for j in range(12)]
+        for i in range(10):
+            frame[f"k{i}"] = pd.Categorical.from_codes(
+                rng.integers(0, 12, rows).astype(np.int8), categories=levels)
+        frames.append(frame)
+    return frames[0], frames[1]
+
+
+def run_child(name: str, args: list[str]) -> dict[str, Any]:
+    """The measurements made in a process of their own (``--child NAME ARGS``)."""
+    out: dict[str, Any] = {}
+    if name == "compare":  # src rows: drift.compare on generated frames with that source tree
+        src, rows = args[0], int(args[1])
+        ours = (ROOT / "src").resolve()
+        sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != ours]
+        sys.path.insert(0, src)
+        from mlgate.data import drift as drift_module
+        from mlgate.data.drift import compare
+        from mlgate.data.settings import DriftRules
+
+        out["code"] = str(Path(drift_module.__file__).parent)
+
+        ref, cur = drift_frames(rows, 40, 10)
+        t, cpu = time.perf_counter(), time.process_time()
+        checks, _ = compare(ref, cur, DriftRules(), "drift", "reference", "data")
+        out["seconds"], out["cpu"] = time.perf_counter() - t, time.process_time() - cpu
+        out["flagged"] = sorted(c.name for c in checks if c.status.value != "pass")
+    elif name == "write":  # rows dir: the drift frames as Parquet
+        ref, cur = drift_frames(int(args[0]), 40, 10)
+        ref.to_parquet(Path(args[1]) / "ref.parquet")
+        cur.to_parquet(Path(args[1]) / "cur.parquet")
+    elif name == "profile":  # ref out: what `mlgate profile` does, timed
+        from mlgate.data.profile_command import write_profile
+
+        t = time.perf_counter()
+        write_profile(Path(args[0]), Path(args[1]), None, Path.cwd())
+        out["seconds"] = time.perf_counter() - t
+    elif name == "files":  # cur ref-or-profile: read the file(s), then drift.compare
+        from mlgate.data.drift import compare
+        from mlgate.data.reference_profile import load
+        from mlgate.data.settings import DriftRules
+
+        t, cpu = time.perf_counter(), time.process_time()
+        if args[1].endswith(".json"):
+            reference: Any = load(Path(args[1]))
+            cur = pd.read_parquet(args[0], columns=list(reference.columns))
+        else:
+            reference = pd.read_parquet(args[1])
+            cur = pd.read_parquet(args[0])
+        out["read"] = time.perf_counter() - t
+        t = time.perf_counter()
+        checks, _ = compare(reference, cur, DriftRules(), "drift", "reference", "data")
+        out["compare"] = time.perf_counter() - t
+        out["seconds"] = out["read"] + out["compare"]
+        out["cpu"] = time.process_time() - cpu
+        out["flagged"] = sorted(c.name for c in checks if c.status.value != "pass")
+    elif name == "mlgate":  # cur ref: the whole `mlgate validate-data` command
+        from mlgate.cli import main as mlgate_main
+
+        t, cpu = time.perf_counter(), time.process_time()
+        report = Path(args[0]).with_name("mlgate-report.json")
+        mlgate_main(["validate-data", "--data", args[0], "--reference", args[1], "--quiet",
+                     "--json", str(report)])
+        out["seconds"], out["cpu"] = time.perf_counter() - t, time.process_time() - cpu
+        (gate,) = json.loads(report.read_text())["gates"]
+        out["flagged"] = sorted(c["details"]["column"] for c in gate["checks"]
+                                if c["name"].startswith("drift: ") and c["status"] != "pass"
+                                and "column" in c.get("details", {}))
+    elif name == "evidently":  # cur ref: DataDriftPreset on the two files
+        from evidently import Report
+        from evidently.presets import DataDriftPreset
+
+        t, cpu = time.perf_counter(), time.process_time()
+        ref, cur = pd.read_parquet(args[1]), pd.read_parquet(args[0])
+        snapshot = Report([DataDriftPreset()]).run(cur, ref)
+        metrics = snapshot.dict()["metrics"]
+        out["seconds"], out["cpu"] = time.perf_counter() - t, time.process_time() - cpu
+        flagged = []
+        for m in metrics:
+            config = m.get("config", {})
+            if not str(config.get("type", "")).endswith("ValueDrift"):
+                continue
+            p_value = "p_value" in str(config.get("method", ""))
+            value, threshold = float(m["value"]), float(config["threshold"])
+            if (value < threshold) if p_value else (value >= threshold):
+                flagged.append(str(config["column"]))
+        out["flagged"] = sorted(flagged)
+        import evidently
+
+        out["version"] = evidently.__version__
+    else:
+        raise SystemExit(f"unknown child {name}")
+    out["peak_mib"] = peak_mib()
+    return out
+
+
+def peers_python() -> Path:
+    """The peers' virtualenv (created on first use, outside the project's environment)."""
+    python = PEERS_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    return python
+
+
+def bench_before_after(rows: int, work: Path, before: str) -> dict[str, Any]:
+    old = work / f"src-{before}"
+    if not old.exists():
+        old.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "src"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    return {"before": child(sys.executable, "compare", str(old / "src"), str(rows)),
+            "after": child(sys.executable, "compare", str(ROOT / "src"), str(rows))}
+
+
+def bench_profile(rows: int, work: Path) -> dict[str, Any]:
+    child(sys.executable, "write", str(rows), str(work))
+    ref, cur, saved = work / "ref.parquet", work / "cur.parquet", work / "ref-profile.json"
+    out = {"profile": child(sys.executable, "profile", str(ref), str(saved)),
+           "without": child(sys.executable, "files", str(cur), str(ref)),
+           "with": child(sys.executable, "files", str(cur), str(saved))}
+    out["profile_kib"] = saved.stat().st_size / 1024
+    out["parquet_mib"] = ref.stat().st_size / 2**20
+    return out
+
+
+def bench_peers(rows: int, work: Path, evidently: bool = True) -> dict[str, Any]:
+    ref, cur = peer_frames(rows)
+    ref.to_parquet(work / "peer-ref.parquet")
+    cur.to_parquet(work / "peer-cur.parquet")
+    del ref, cur
+    gc.collect()
+    files = [str(work / "peer-cur.parquet"), str(work / "peer-ref.parquet")]
+    out = {"mlgate": child(sys.executable, "mlgate", *files)}
+    if evidently:
+        out["evidently"] = child(peers_python(), "evidently", *files)
+    return out
+
+
+def report_scale(part: str, r: dict[str, Any], rows: int) -> None:
+    if part == "before-after":
+        b, a = r["before"], r["after"]
+        print(f"code before: {b['code']}, now: {a['code']}")
+        print(f"drift.compare {rows:,} x 50 (in memory): before {b['seconds']:.1f}s "
+              f"(CPU {b['cpu']:.1f}s, peak {b['peak_mib'] / 1024:.1f} GiB), now "
+              f"{a['seconds']:.1f}s (CPU {a['cpu']:.1f}s, peak {a['peak_mib'] / 1024:.1f} GiB), "
+              f"{b['seconds'] / a['seconds']:.1f}x; "
+              f"same flagged checks: {b['flagged'] == a['flagged']}", flush=True)
+    elif part == "profile":
+        w, c, p = r["without"], r["with"], r["profile"]
+        print(f"drift from Parquet, {rows:,} x 50 ({r['parquet_mib']:.0f} MiB per file): "
+              f"both files {w['seconds']:.1f}s (read {w['read']:.1f}s + drift "
+              f"{w['compare']:.1f}s, CPU {w['cpu']:.1f}s, peak {w['peak_mib'] / 1024:.1f} GiB); "
+              f"current file + profile {c['seconds']:.1f}s (read {c['read']:.1f}s + drift "
+              f"{c['compare']:.1f}s, CPU {c['cpu']:.1f}s, peak {c['peak_mib'] / 1024:.1f} GiB); "
+              f"profiling once {p['seconds']:.1f}s, "
+              f"profile {r['profile_kib']:.0f} KiB; same flagged checks: "
+              f"{w['flagged'] == c['flagged']}", flush=True)
+    elif "evidently" not in r:
+        m = r["mlgate"]
+        print(f"peers, {rows:,} x 50, 5 columns shifted by 0.5 sd: mlgate validate-data "
+              f"{m['seconds']:.1f}s (CPU {m['cpu']:.1f}s) / {m['peak_mib']:.0f} MiB; flagged "
+              f"{m['flagged']} (Evidently not run)", flush=True)
+    else:
+        m, e = r["mlgate"], r["evidently"]
+        print(f"peers, {rows:,} x 50, 5 columns shifted by 0.5 sd: mlgate validate-data "
+              f"{m['seconds']:.1f}s (CPU {m['cpu']:.1f}s) / {m['peak_mib']:.0f} MiB, Evidently "
+              f"{e['version']} DataDriftPreset {e['seconds']:.1f}s (CPU {e['cpu']:.1f}s) / "
+              f"{e['peak_mib']:.0f} MiB: "
+              f"{e['seconds'] / m['seconds']:.0f}x faster; flagged: mlgate {m['flagged']}, "
+              f"Evidently {e['flagged']}; same: {m['flagged'] == e['flagged']}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke sizes")
     parser.add_argument("--skip-drift", action="store_true")
     parser.add_argument("--skip-suite", action="store_true")
+    parser.add_argument("--part", action="append",
+                        choices=["suite", "drift", "before-after", "profile", "peers"],
+                        help="run only these parts (repeatable; default: all)")
+    parser.add_argument("--work", default="/tmp/mlgate-bench-data",
+                        help="directory for the Parquet files (several GB; never in git)")
+    parser.add_argument("--before", default=BEFORE, help="git revision of the 'before' code")
+    parser.add_argument("--no-evidently", action="store_true",
+                        help="peers part: measure mlgate only (Evidently takes ~10 minutes)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_child(args.child[0], args.child[1:])))
+        return 0
+    parts = set(args.part or ["suite", "drift", "before-after", "profile", "peers"])
+    if args.skip_drift:
+        parts.discard("drift")
+    if args.skip_suite:
+        parts.discard("suite")
     suite_rows, repeats = (100_000, 4) if args.quick else (1_000_000, 8)
     drift_rows = 200_000 if args.quick else 10_000_000
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        if not args.skip_suite:
+        if "suite" in parts:
             s = bench_suite(suite_rows, repeats, Path(tmp))
             print(f"suite: 26 expectations on {suite_rows:,} rows x 10 columns "
                   f"(median of {repeats}): plain GX {s['gx']:.2f}s, mlgate {s['mlgate']:.2f}s, "
                   f"overhead {100 * s['overhead']:+.1f}% (goal < 10%)", flush=True)
-    if not args.skip_drift:
+    if "drift" in parts:
         d = bench_drift(drift_rows, 40, 10)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
         print(f"drift: {drift_rows:,} rows x 50 columns (40 numeric, 10 categorical): "
@@ -224,6 +457,15 @@ def main(argv: list[str] | None = None) -> int:
               f"speed-up {d['speedup']:.1f}x (goal >= 5x); max |KS diff| {d['max_ks_diff']:.2e}, "
               f"max |PSI diff| {d['max_psi_diff']:.2e}; peak RSS {peak:.1f} GiB "
               f"(data generation {d['generate']:.0f}s)", flush=True)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    peer_rows = 20_000 if args.quick else 1_000_000
+    for part, bench in (("before-after", lambda: bench_before_after(drift_rows, work, args.before)),
+                        ("profile", lambda: bench_profile(drift_rows, work)),
+                        ("peers", lambda: bench_peers(peer_rows, work,
+                                                      not args.no_evidently))):
+        if part in parts:
+            report_scale(part, bench(), peer_rows if part == "peers" else drift_rows)
     return 0
 
 

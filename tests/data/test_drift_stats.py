@@ -18,15 +18,19 @@ def test_binner_equals_searchsorted_exactly() -> None:
         np.full(1000, 1e300), np.full(1000, -1e300),
     ])
     edges = np.unique(np.concatenate([np.quantile(values, np.linspace(0, 1, 501)), [0.5, 1.0]]))
-    binner = ds._Binner(edges, np.sort(values[::7]))
-    want = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    assert np.array_equal(binner.counts(values), want)
+    values = np.concatenate([values, [np.nan, np.inf, -np.inf, np.nan]])
+    finite = values[np.isfinite(values)]
+    cells = (np.searchsorted(edges, finite, side="left")
+             + np.searchsorted(edges, finite, side="right"))
+    want = np.bincount(cells, minlength=2 * len(edges) + 1)
+    counts, nulls, nonfinite = ds._Binner(edges).histogram(values)
+    assert np.array_equal(counts, want)
+    assert (nulls, nonfinite) == (2, 2)
 
 
-def test_binner_with_constant_sample() -> None:
-    edges = np.array([2.0])
-    binner = ds._Binner(edges, np.full(10, 2.0))
-    assert binner.counts(np.array([1.0, 2.0, 2.0, 3.0])).tolist() == [1, 3]
+def test_binner_with_one_edge() -> None:
+    counts, _, _ = ds._Binner(np.array([2.0])).histogram(np.array([1.0, 2.0, 2.0, 3.0]))
+    assert counts.tolist() == [1, 2, 1]
 
 
 @pytest.mark.parametrize("n", [800, 20_000])

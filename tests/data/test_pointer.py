@@ -266,3 +266,28 @@ def test_s3_access_denied(tmp_path: Path, denying_s3_endpoint: str,
     assert res.stderr.strip() == f"mlgate: error: {uri}: data: access denied (Forbidden)"
     assert len(res.stderr.strip().splitlines()) == 1
     assert "testing" not in res.stderr  # the access key id is not echoed
+
+
+def test_a_saved_profile_serves_a_uri_reference_of_the_same_bytes(
+        churn_dir: Path, https_files: FileServer, clean_github_env: None) -> None:
+    """A reference on https:// is read once (its digest is that of the bytes parsed); a saved
+    profile naming that digest is used, and one made from other bytes is not."""
+    reference = (churn_dir / "data" / "reference.csv").read_bytes()
+    uri = https_files.put("reference.csv", reference)
+    config = churn_dir / "mlgate.yaml"
+    doc = yaml.safe_load(config.read_text())
+    doc["data"]["reference"] = uri
+    config.write_text(yaml.safe_dump(doc))
+    made = run_mlgate(["profile", "--reference", "data/reference.csv"], cwd=churn_dir)
+    assert made.code == 0, made.stderr
+    used = validate(churn_dir, out="used.json")
+    assert used.code == 0, used.stderr
+    gate = report(churn_dir, "used.json")
+    recorded = gate["inputs"]["reference"]
+    assert (recorded["uri"], recorded["sha256"]) == (uri, sha256(reference))
+    assert "reference_profile" in gate["inputs"]
+    https_files.put("reference.csv", reference.replace(b"\n", b"\r\n"))  # same rows, new bytes
+    assert validate(churn_dir, out="stale.json").code == 0
+    gate = report(churn_dir, "stale.json")
+    assert "reference_profile" not in gate["inputs"]
+    assert verdicts(gate) == verdicts(report(churn_dir, "used.json"))

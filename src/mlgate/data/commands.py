@@ -1,4 +1,5 @@
-"""``mlgate validate-data``: GX suites, column contract, drift and skew on one data set."""
+"""``mlgate validate-data`` (GX suites, column contract, drift and skew on one data set) and
+``mlgate profile`` (the reference statistics drift needs, computed once)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--data", metavar="FILE", help="data set to validate (CSV or Parquet)")
     p.add_argument("--reference", metavar="FILE", help="reference data set for drift")
+    p.add_argument("--reference-profile", metavar="FILE",
+                   help="saved reference statistics (`mlgate profile`); without --reference or "
+                   "data.reference they are the reference, and the raw file is not needed")
     p.add_argument("--suite", metavar="FILE", action="append", dest="suites",
                    help="Great Expectations suite JSON (repeatable)")
     p.add_argument("--contract", metavar="FILE", help="column contract YAML file")
@@ -34,6 +38,29 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--evidence-dir", metavar="DIR",
                    help="write evidence files (the compiled contract suite) here")
     p.set_defaults(handler=_validate_data)
+    q = sub.add_parser(
+        "profile",
+        parents=[common],
+        help="compute a drift reference's statistics once (a small JSON keyed by its sha256)",
+        description="Compute what drift needs of a reference data set (bin edges and counts, "
+        "deciles, category counts, null shares, range, the target's statistics) and save it "
+        "as JSON. The data gate reuses it when the reference's sha256 matches, reading only "
+        "the current data; data.reference_profile (or --reference-profile) can name it "
+        "instead of the raw reference.",
+    )
+    q.add_argument("--reference", metavar="FILE",
+                   help="reference data set (CSV or Parquet; default: data.reference)")
+    q.add_argument("--out", metavar="PATH",
+                   help="where to write the profile (default: data.reference_profile, else "
+                   ".mlgate/profiles/<sha256>.json next to mlgate.yaml or in the working "
+                   "directory)")
+    q.add_argument("--target", metavar="COL",
+                   help="target column, profiled for label drift (default: data.target, else "
+                   "model.target)")
+    q.add_argument("--config", metavar="FILE",
+                   help="mlgate.yaml to read the `data:` section from "
+                   "(default: ./mlgate.yaml when it exists)")
+    q.set_defaults(handler=_profile)
 
 
 def _validate_data(args: argparse.Namespace) -> GateResult:
@@ -54,3 +81,26 @@ def _validate_data(args: argparse.Namespace) -> GateResult:
     if evidence_dir is not None:
         evidence_dir.mkdir(parents=True, exist_ok=True)
     return run_data_gate(settings, evidence_dir, progress=not args.quiet)
+
+
+def _profile(args: argparse.Namespace) -> GateResult:
+    from mlgate.config import find_config
+    from mlgate.data.profile_command import write_profile
+    from mlgate.errors import InputError
+
+    config = find_config(args.config)
+    section = config.section("data") if config is not None else {}
+    model = config.section("model") if config is not None else {}
+    reference: Path | None = Path(args.reference) if args.reference else None
+    out: Path | None = Path(args.out) if args.out else None
+    if config is not None:
+        if reference is None and section.get("reference"):
+            reference = config.resolve(section["reference"])
+        if out is None and section.get("reference_profile"):
+            out = config.resolve(section["reference_profile"])
+    if reference is None:
+        raise InputError("no reference to profile: pass --reference FILE or set data.reference "
+                         "in mlgate.yaml", "mlgate profile")
+    target = args.target or section.get("target") or model.get("target")
+    home = config.path.parent if config is not None else Path.cwd()
+    return write_profile(reference, out, str(target) if target else None, home)

@@ -26,6 +26,8 @@ from mlgate.result import CheckResult, Status, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.data.reference_profile import ReferenceProfile
+
 EXAMPLES = 3
 
 
@@ -41,7 +43,7 @@ class ColumnOutcome:
 
 
 def compare(
-    reference: pd.DataFrame,
+    reference: pd.DataFrame | ReferenceProfile,
     current: pd.DataFrame,
     rules: DriftRules,
     label: str,
@@ -51,13 +53,21 @@ def compare(
 ) -> tuple[list[CheckResult], Table]:
     """Checks and a summary table for ``current`` against ``reference``.
 
-    ``label`` is ``drift`` or ``skew`` and prefixes every check name. ``outcomes``, when
-    given, receives each compared column's statistic and threshold (for the figures).
+    ``reference`` is a frame or its saved profile (:mod:`mlgate.data.reference_profile`); a
+    frame is profiled in memory first, so both give the same statistics. ``label`` is
+    ``drift`` or ``skew`` and prefixes every check name. ``outcomes``, when given, receives
+    each compared column's statistic and threshold (for the figures).
     """
     from pandas.api import types as t
 
+    from mlgate.data.reference_profile import ReferenceProfile, build
+
+    if not isinstance(reference, ReferenceProfile):
+        excluded_cols = [c for c in reference.columns if str(c) in set(rules.exclude)]
+        reference = build(reference.drop(columns=excluded_cols), summaries=False)
+    profile = reference
     excluded = set(rules.exclude)
-    ref_cols = [str(c) for c in reference.columns if str(c) not in excluded]
+    ref_cols = [c for c in profile.columns if c not in excluded]
     cur_cols = {str(c) for c in current.columns}
     common = [c for c in ref_cols if c in cur_cols]
     if not common:
@@ -79,15 +89,16 @@ def compare(
                                   f"column {col!r} is not in {ref_source}; no {label} computed",
                                   value="new column", details={"column": col}))
     numeric, categorical = [], []
+    by_name = {str(c): c for c in current.columns}
     for col in common:
-        r, c = reference[col], current[col]
-        if t.is_datetime64_any_dtype(r) or t.is_datetime64_any_dtype(c):
+        r, c = profile.columns[col], current[by_name[col]]
+        if r.kind == "datetime" or t.is_datetime64_any_dtype(c):
             checks.append(CheckResult(f"{label}: {col}", Status.WARN,
                                       f"datetime column {col!r} is not compared; add it to "
                                       f"{label}.exclude", value="datetime",
                                       details={"column": col}))
             continue
-        r_num = t.is_numeric_dtype(r) and not t.is_bool_dtype(r)
+        r_num = r.kind == "numeric"
         c_num = t.is_numeric_dtype(c) and not t.is_bool_dtype(c)
         if r_num != c_num:
             broken.append(col)
@@ -95,15 +106,17 @@ def compare(
             checks.append(CheckResult(
                 f"{label}: {col}", Status.FAIL,
                 f"column {col!r} is {kinds[1]} ({c.dtype}) in {cur_source} but {kinds[0]} "
-                f"({r.dtype}) in {ref_source}", value=str(c.dtype), threshold=str(r.dtype),
+                f"({r.dtype}) in {ref_source}", value=str(c.dtype), threshold=r.dtype,
                 details={"column": col, "examples": _type_examples(c, r_num)},
             ))
         elif r_num:
             numeric.append(col)
         else:
             categorical.append(col)
-    judged = _numeric(reference, current, numeric, rules, checks, broken, label)
-    judged += _categorical(reference, current, categorical, rules, checks, broken, label)
+    if any(k != v for k, v in by_name.items()):  # Parquet may label columns with non-text
+        current = current.rename(columns={v: k for k, v in by_name.items()})
+    judged = _numeric(profile, current, numeric, rules, checks, broken, label)
+    judged += _categorical(profile, current, categorical, rules, checks, broken, label)
     for out in judged:
         checks.append(_column_check(out, rules, label))
     if outcomes is not None:
@@ -159,64 +172,74 @@ def _decide(method: str, stats: dict[str, float], threshold: float) -> tuple[flo
     return value, (value < threshold) if method in P_VALUE_METHODS else (value > threshold)
 
 
-def _numeric(reference: pd.DataFrame, current: pd.DataFrame, cols: list[str],
+def _numeric(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
              rules: DriftRules, checks: list[CheckResult], broken: list[str],
              label: str) -> list[ColumnOutcome]:
-    from mlgate.data.drift_stats import finite, numeric_drift
+    from mlgate.data.drift_stats import NumericReference, numeric_drift
 
-    usable, refs, curs, extras = [], [], [], {}
+    usable: list[str] = []
+    refs: list[NumericReference] = []
+    curs: list[np.ndarray] = []
     for col in cols:
-        r_all = reference[col].to_numpy(dtype=np.float64, na_value=np.nan)
-        c_all = current[col].to_numpy(dtype=np.float64, na_value=np.nan)
-        r, c = finite(r_all), finite(c_all)
-        if len(r) == 0 or len(c) == 0:
+        ref = profile.columns[col].numeric
+        if ref is None:
             broken.append(col)
-            side = "reference" if len(r) == 0 else "data"
-            checks.append(CheckResult(f"{label}: {col}", Status.FAIL,
-                                      f"column {col!r} has no finite values in the {side}",
-                                      value="no values", details={"column": col}))
+            checks.append(_no_values(label, col, "reference"))
             continue
         usable.append(col)
-        refs.append(r)
-        curs.append(c)
-        extras[col] = {
-            "null_share_reference": round(float(np.isnan(r_all).mean()), 4),
-            "null_share_data": round(float(np.isnan(c_all).mean()), 4),
-            "nonfinite_data": int(len(c_all) - len(c) - np.isnan(c_all).sum()),
-            **_outside_range(current, col, c_all, float(r.min()), float(r.max())),
-        }
+        refs.append(ref)
+        curs.append(current[col].to_numpy(dtype=np.float64, na_value=np.nan))
     if not usable:
         return []
-    stats = numeric_drift(refs, curs)
+    with np.errstate(divide="ignore", invalid="ignore"):  # columns without finite data values
+        stats = numeric_drift(refs, curs)
     out = []
     for i, col in enumerate(usable):
+        if stats.n_cur[i] == 0:
+            broken.append(col)
+            checks.append(_no_values(label, col, "data"))
+            continue
+        ref = refs[i]
         values = {"ks": stats.ks[i], "ks_pvalue": stats.ks_pvalue[i], "psi": stats.psi[i],
                   "js": stats.js[i]}
         method, threshold = _method(rules, col, "numeric", stats.n_ref[i], stats.n_cur[i])
         value, drifted = _decide(method, values, threshold)
         details = {k: _round(v) for k, v in values.items()}
-        details.update(n_reference=int(stats.n_ref[i]), n_data=int(stats.n_cur[i]),
-                       ks_resolution=_round(stats.ks_resolution[i]), **extras[col])
+        details.update(
+            n_reference=int(stats.n_ref[i]), n_data=int(stats.n_cur[i]),
+            ks_resolution=_round(stats.ks_resolution[i]),
+            null_share_reference=round(ref.nulls / ref.rows, 4),
+            null_share_data=round(int(stats.nulls_cur[i]) / len(current), 4),
+            nonfinite_data=int(stats.nonfinite_cur[i]))
+        if stats.outside_cur[i]:
+            details.update(_outside_range(current, col, curs[i], ref.minimum, ref.maximum,
+                                          int(stats.outside_cur[i])))
         out.append(ColumnOutcome(col, "numeric", method, value, threshold, drifted, details))
     return out
 
 
-def _categorical(reference: pd.DataFrame, current: pd.DataFrame, cols: list[str],
+def _no_values(label: str, col: str, side: str) -> CheckResult:
+    return CheckResult(f"{label}: {col}", Status.FAIL,
+                       f"column {col!r} has no finite values in the {side}",
+                       value="no values", details={"column": col})
+
+
+def _categorical(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
                  rules: DriftRules, checks: list[CheckResult], broken: list[str],
                  label: str) -> list[ColumnOutcome]:
+    import pandas as pd
+
     from mlgate.data.drift_stats import categorical_drift
+    from mlgate.data.reference_profile import category_counts
 
     usable: list[str] = []
     ref_rows: list[np.ndarray] = []
     cur_rows: list[np.ndarray] = []
     extras: dict[str, dict[str, Any]] = {}
     for col in cols:
-        r_counts = reference[col].value_counts(dropna=True)
-        c_counts = current[col].value_counts(dropna=True)
-        r_counts.index = r_counts.index.map(str)
-        c_counts.index = c_counts.index.map(str)
-        r_counts = r_counts.groupby(level=0).sum()
-        c_counts = c_counts.groupby(level=0).sum()
+        ref = profile.columns[col]
+        r_counts = pd.Series(ref.counts or {}, dtype=np.float64)
+        c_counts = pd.Series(category_counts(current[col]), dtype=np.float64)
         if r_counts.sum() == 0 or c_counts.sum() == 0:
             broken.append(col)
             side = "reference" if r_counts.sum() == 0 else "data"
@@ -230,7 +253,7 @@ def _categorical(reference: pd.DataFrame, current: pd.DataFrame, cols: list[str]
         cur_rows.append(c_counts.reindex(labels, fill_value=0).to_numpy(dtype=np.float64))
         unseen = [str(v) for v in c_counts.index if v not in r_counts.index]
         extras[col] = {
-            "null_share_reference": round(float(reference[col].isna().mean()), 4),
+            "null_share_reference": round(ref.nulls / profile.rows, 4),
             "null_share_data": round(float(current[col].isna().mean()), 4),
             "categories": len(labels),
         }
@@ -276,16 +299,34 @@ def _column_check(out: ColumnOutcome, rules: DriftRules, label: str) -> CheckRes
                                 **out.stats})
 
 
-def _outside_range(frame: pd.DataFrame, col: str, values: np.ndarray, lo: float, hi: float
-                   ) -> dict[str, Any]:
-    """How many data values fall outside the reference's range, with a few example rows."""
-    with np.errstate(invalid="ignore"):
-        mask = (values < lo) | (values > hi)
-    count = int(mask.sum())
+def _outside_range(frame: pd.DataFrame, col: str, values: np.ndarray, lo: float, hi: float,
+                   count: int | None = None) -> dict[str, Any]:
+    """How many finite data values fall outside the reference's range (infinities are
+    counted as non-finite instead), with a few example rows.
+
+    ``count``, when the histogram already gave it, spares a pass over the column: the example
+    rows are then searched chunk by chunk and the search stops at the first few.
+    """
+    if count is None:
+        with np.errstate(invalid="ignore"):
+            count = int((((values < lo) | (values > hi)) & np.isfinite(values)).sum())
     if not count:
         return {}
+    found: list[np.ndarray] = []
+    step = 1 << 16
+    for start in range(0, len(values), step):
+        chunk = values[start:start + step]
+        with np.errstate(invalid="ignore"):
+            hits = np.flatnonzero(((chunk < lo) | (chunk > hi)) & np.isfinite(chunk))
+        if hits.size:
+            found.append(hits[:EXAMPLES] + start)
+            if sum(len(f) for f in found) >= EXAMPLES:
+                break
+    positions = np.concatenate(found)[:EXAMPLES] if found else np.array([], dtype=np.intp)
     return {"outside_reference_range": count, "reference_range": [lo, hi],
-            "example_rows": _rows(frame, mask)}
+            "example_rows": [{"row": int(p), **{str(k): v for k, v in
+                                                frame.iloc[int(p)].items()}}
+                             for p in positions]}
 
 
 def _rows(frame: pd.DataFrame, mask: Any) -> list[dict[str, Any]]:

@@ -3,26 +3,45 @@ PSI and Jensen-Shannon (categorical).
 
 Why not ``scipy.stats.ks_2samp`` per column: it sorts both samples (O(n log n)) and then
 binary-searches 2n values, which costs seconds per column at 10 million rows. Here each numeric
-column is reduced once to a histogram on a shared grid of quantile edges (a few thousand of
-them, taken from subsamples of both data sets), and every statistic is then computed for all
-columns together from a zero-padded 2-D matrix of histograms.
+column is reduced once to a histogram on a grid of edges taken from the *reference alone*
+(:class:`NumericReference`), and every statistic is then computed for all columns together
+from a zero-padded 2-D matrix of histograms. Because the grid depends on the reference only,
+the reference's half can be computed once and saved (:mod:`mlgate.data.reference_profile`): a
+drift run with a saved profile bins only the current data, and a run without one builds the
+same profile in memory first, so both give the same numbers.
 
-Binning a value normally needs a binary search over the edges (``np.searchsorted``), which is
-branchy and slow. Instead a value is first mapped by arithmetic to one of 65,536 equal-width
-cells; a look-up table gives the exact bin for every cell that contains no edge, and only
-values that fall in a cell holding an edge (a few per cent) are binary-searched. Because the
-cell map is monotone, the result equals ``searchsorted`` exactly.
+Histogram layout. For edges ``e_0 < ... < e_{m-1}`` a column is counted in ``2m + 1`` cells:
+values strictly inside each open interval (``x < e_0``, ``e_{k-1} < x < e_k``, ``x > e_{m-1}``)
+and values exactly on each edge, interleaved (``inside_0, on_0, inside_1, ..., inside_m``). A
+value's cell is ``searchsorted(e, x, 'left') + searchsorted(e, x, 'right')``. The cumulative sum
+of this histogram is the empirical CDF at every edge and just below it.
 
-Exactness: when both samples together have at most ``exact_limit`` values the edges are all
-their distinct values and the KS statistic is exact. Otherwise it is evaluated at the grid
-edges, and the error is at most the largest share of either sample strictly between two
-adjacent edges (about 2/``fine_bins``, reported as ``ks_resolution``); data with few distinct
-values (counts, ratings) stay exact because every distinct value becomes an edge. The KS
-p-value is ``ks_2samp(method="asymp")``'s (``kstwo.sf(D, round(n*m/(n+m)))``) up to an
+Binning a value normally needs binary searches (``np.searchsorted``), which are branchy and
+slow. Instead a value is first mapped by arithmetic to one of up to ``CELLS`` equal-width
+cells; a look-up table gives the answer for every cell that contains no edge, a value in a cell
+with one edge (a few per cent of them) needs two comparisons, and only values in cells holding
+several edges are binary-searched. Because the cell map
+is monotone, the result equals ``searchsorted`` exactly. Columns are processed in chunks that
+stay in the CPU cache, on up to 4 threads (numpy releases the GIL).
+
+Grid. A reference with at most ``exact_limit`` finite values has every distinct value as an
+edge; a larger one has ``fine_bins + 1`` quantiles of a 100,000-value random subsample plus its
+deciles, minimum and maximum. A reference with no value strictly between edges (small, or with
+few distinct values: counts, ratings) is *exact*: its histogram can be refined without loss, so
+the current data's own distinct values (at most ``exact_limit`` of them) or subsample quantiles
+are added to the grid.
+
+Exactness. The reported ``ks`` is the largest CDF difference at the edges and just below them;
+the true KS statistic lies between it and the largest difference the two CDFs can reach inside
+one interval, ``ks + ks_resolution`` (computed from the two histograms: a rigorous bound, 0 when
+neither sample has values strictly between edges, about 1/``fine_bins`` for continuous data).
+So KS is exact when both samples have at most ``exact_limit`` values, and for discrete columns.
+The KS p-value is ``ks_2samp(method="asymp")``'s (``kstwo.sf(D, round(n*m/(n+m)))``) up to an
 effective size of 10,000, and the limiting Kolmogorov distribution above it.
-PSI uses ten reference-decile bins (Evidently's and most credit-risk practice), Jensen-Shannon
-the same bins with base-2 logarithms (0..1). Empty bins are floored at ``EPS`` so disjoint data
-give a large but finite PSI.
+PSI uses ten reference-decile bins (Evidently's and most credit-risk practice; deciles of the
+subsample above 100,000 values), Jensen-Shannon the same bins with base-2 logarithms (0..1).
+Empty bins are floored at ``EPS`` so disjoint data give a large but finite PSI.
+Non-finite values (NaN, +-inf) are counted apart and left out of every statistic.
 """
 
 from __future__ import annotations
@@ -35,12 +54,47 @@ from dataclasses import dataclass
 import numpy as np
 
 EPS = 1e-4
-CELLS = 1 << 16
+CELLS = 1 << 18
+CHUNK = 1 << 16
 FINE_BINS = 2000
 PSI_BINS = 10
 SAMPLE = 100_000
 EXACT_LIMIT = 50_000
 ASYMP_N = 10_000
+
+
+@dataclass
+class NumericReference:
+    """The reference's half of a numeric column's statistics (see the module docstring).
+
+    ``counts`` is the interleaved histogram on ``edges`` (``2 * len(edges) + 1`` cells);
+    ``rows`` counts every value, ``nulls`` the NaN among them, ``nonfinite`` the +-inf.
+    """
+
+    edges: np.ndarray
+    counts: np.ndarray
+    deciles: np.ndarray
+    rows: int
+    nulls: int
+    nonfinite: int
+
+    @property
+    def n(self) -> int:
+        """Finite values."""
+        return int(self.counts.sum())
+
+    @property
+    def exact(self) -> bool:
+        """Every finite value lies on an edge, so the grid can be refined without loss."""
+        return not self.counts[0::2].any()
+
+    @property
+    def minimum(self) -> float:
+        return float(self.edges[0])
+
+    @property
+    def maximum(self) -> float:
+        return float(self.edges[-1])
 
 
 @dataclass
@@ -54,6 +108,9 @@ class NumericDrift:
     js: np.ndarray
     n_ref: np.ndarray
     n_cur: np.ndarray
+    nulls_cur: np.ndarray  # NaN in the current data
+    nonfinite_cur: np.ndarray  # +-inf in the current data
+    outside_cur: np.ndarray  # finite current values below the reference minimum or above its max
 
 
 @dataclass
@@ -68,10 +125,12 @@ class CategoricalDrift:
 
 @dataclass
 class _Binned:
-    ref: np.ndarray  # fine-bin counts, len(edges) + 1
+    ref: np.ndarray  # interleaved histograms on the same grid
     cur: np.ndarray
-    starts: np.ndarray  # fine-bin index where each PSI (decile) bin starts
-    resolution: float
+    starts: np.ndarray  # cell where each PSI (decile) bin starts
+    nulls: int
+    nonfinite: int
+    outside: int
 
 
 def finite(values: np.ndarray) -> np.ndarray:
@@ -80,37 +139,76 @@ def finite(values: np.ndarray) -> np.ndarray:
     return values if mask.all() else values[mask]
 
 
+def reference_stats(values: np.ndarray, fine_bins: int = FINE_BINS,
+                    exact_limit: int = EXACT_LIMIT) -> NumericReference | None:
+    """The reference half of a float64 column (NaN for missing); None without finite values."""
+    clean = finite(values)
+    if not len(clean):
+        return None
+    nulls = int(np.isnan(values).sum()) if len(clean) < len(values) else 0
+    sample = np.sort(_sample(clean, SAMPLE, np.random.default_rng(0)))
+    deciles = np.unique(_quantiles(sample, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+    if len(clean) <= exact_limit:
+        edges = np.unique(np.concatenate([clean, deciles]))
+    else:
+        edges = np.unique(np.concatenate([
+            _quantiles(sample, np.linspace(0, 1, fine_bins + 1)), deciles,
+            [clean.min(), clean.max()]]))
+    counts, _, _ = _Binner(edges, len(clean)).histogram(clean)
+    return NumericReference(edges, counts, deciles, len(values), nulls,
+                            len(values) - len(clean) - nulls)
+
+
 def numeric_drift(
-    reference: Sequence[np.ndarray],
+    reference: Sequence[np.ndarray | NumericReference],
     current: Sequence[np.ndarray],
     fine_bins: int = FINE_BINS,
     exact_limit: int = EXACT_LIMIT,
     workers: int | None = None,
 ) -> NumericDrift:
-    """Statistics for pairs of finite float64 arrays (one pair per column; none may be empty)."""
+    """Statistics for pairs of columns: the reference as float64 values or as its saved
+    :class:`NumericReference`, the current data as float64 values (NaN for missing). Each
+    side needs at least one finite value."""
+    def one(pair: tuple[np.ndarray | NumericReference, np.ndarray]) -> _Binned:
+        ref = pair[0]
+        if not isinstance(ref, NumericReference):
+            built = reference_stats(ref, fine_bins, exact_limit)
+            if built is None:
+                raise ValueError("reference column without finite values")
+            ref = built
+        return _bin_current(ref, pair[1], fine_bins, exact_limit)
+
     pairs = list(zip(reference, current, strict=True))
     threads = workers or min(len(pairs), os.cpu_count() or 1, 4) or 1
     if threads > 1:
         with ThreadPoolExecutor(threads) as pool:
-            binned = list(pool.map(lambda p: _bin_pair(p[0], p[1], fine_bins, exact_limit),
-                                   pairs))
+            binned = list(pool.map(one, pairs))
     else:
-        binned = [_bin_pair(r, c, fine_bins, exact_limit) for r, c in pairs]
+        binned = [one(p) for p in pairs]
     n_ref = np.array([b.ref.sum() for b in binned], dtype=np.float64)
     n_cur = np.array([b.cur.sum() for b in binned], dtype=np.float64)
     fine_r, fine_c = _pad([b.ref for b in binned]), _pad([b.cur for b in binned])
-    ks = np.abs(np.cumsum(fine_r, axis=1) / n_ref[:, None]
-                - np.cumsum(fine_c, axis=1) / n_cur[:, None]).max(axis=1)
+    cdf_r = np.cumsum(fine_r, axis=1) / n_ref[:, None]
+    cdf_c = np.cumsum(fine_c, axis=1) / n_cur[:, None]
+    ks = np.abs(cdf_r - cdf_c).max(axis=1)
+    # Inside interval k (cell 2k) each CDF runs from its value after the previous edge cell
+    # to its value after cell 2k: the difference cannot leave that box.
+    before_r = np.concatenate([np.zeros((len(binned), 1)), cdf_r[:, 1::2]], axis=1)
+    before_c = np.concatenate([np.zeros((len(binned), 1)), cdf_c[:, 1::2]], axis=1)
+    upper = np.maximum(cdf_r[:, 0::2] - before_c, cdf_c[:, 0::2] - before_r).max(axis=1)
     coarse_r = _pad([np.add.reduceat(b.ref, b.starts) for b in binned])
     coarse_c = _pad([np.add.reduceat(b.cur, b.starts) for b in binned])
     return NumericDrift(
         ks=ks,
         ks_pvalue=ks_pvalue(ks, n_ref, n_cur),
-        ks_resolution=np.array([b.resolution for b in binned]),
+        ks_resolution=np.clip(upper - ks, 0.0, None),
         psi=psi(coarse_r, coarse_c),
         js=jensen_shannon(coarse_r, coarse_c),
         n_ref=n_ref,
         n_cur=n_cur,
+        nulls_cur=np.array([b.nulls for b in binned], dtype=np.int64),
+        nonfinite_cur=np.array([b.nonfinite for b in binned], dtype=np.int64),
+        outside_cur=np.array([b.outside for b in binned], dtype=np.int64),
     )
 
 
@@ -144,7 +242,7 @@ def jensen_shannon(ref_counts: np.ndarray, cur_counts: np.ndarray) -> np.ndarray
 
 def chi2_homogeneity(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pearson chi-squared test of a 2 x K table per row (no Yates correction)."""
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # chi2.sf, without importing scipy.stats (seconds)
 
     totals = ref + cur
     n_r = ref.sum(axis=1, keepdims=True)
@@ -157,21 +255,25 @@ def chi2_homogeneity(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.n
                          (ref - exp_r) ** 2 / exp_r + (cur - exp_c) ** 2 / exp_c, 0.0)
     stat = cells.sum(axis=1)
     dof = np.maximum((totals > 0).sum(axis=1) - 1, 1)
-    pvalue = np.where((totals > 0).sum(axis=1) > 1, chi2.sf(stat, dof), 1.0)
+    pvalue = np.where((totals > 0).sum(axis=1) > 1, chdtrc(dof, stat), 1.0)
     return stat, pvalue
 
 
 def ks_pvalue(ks: np.ndarray, n_ref: np.ndarray, n_cur: np.ndarray) -> np.ndarray:
     """Asymptotic two-sided p-value of the two-sample KS statistic (scipy's 'asymp' mode)."""
-    from scipy.stats import kstwo, kstwobign
+    from scipy.special import kolmogorov  # kstwobign.sf
 
     en = np.maximum(np.round(n_ref * n_cur / (n_ref + n_cur)), 1)
     # kstwo (exact Kolmogorov distribution for n = en) costs ~0.2 s per column for large n;
-    # above ASYMP_N the limiting distribution is within O(1/sqrt(n)) of it.
+    # above ASYMP_N the limiting distribution is within O(1/sqrt(n)) of it. Only the small
+    # case imports scipy.stats, whose import alone costs 1-4 s of CPU.
     small = en <= ASYMP_N
     out = np.empty_like(np.asarray(ks, dtype=np.float64))
-    out[small] = kstwo.sf(ks[small], en[small])
-    out[~small] = kstwobign.sf(ks[~small] * np.sqrt(en[~small]))
+    if small.any():
+        from scipy.stats import kstwo
+
+        out[small] = kstwo.sf(ks[small], en[small])
+    out[~small] = kolmogorov(ks[~small] * np.sqrt(en[~small]))
     return np.asarray(np.clip(out, 0.0, 1.0))
 
 
@@ -194,27 +296,30 @@ def _sample(values: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarr
     return values[rng.integers(0, len(values), size=size)]
 
 
-def _bin_pair(ref: np.ndarray, cur: np.ndarray, fine_bins: int, exact_limit: int) -> _Binned:
-    rng = np.random.default_rng(0)
-    # Sorted subsamples: quantiles and the KS error bound then cost a few binary searches.
-    r_sample = np.sort(_sample(ref, SAMPLE, rng))
-    c_sample = np.sort(_sample(cur, SAMPLE, rng))
-    deciles = _quantiles(r_sample, np.linspace(0, 1, PSI_BINS + 1)[1:-1])
-    exact = len(ref) + len(cur) <= exact_limit
-    if exact:
-        edges = np.unique(np.concatenate([ref, cur, deciles]))
-    else:
-        levels = np.linspace(0, 1, fine_bins + 1)
-        edges = np.unique(np.concatenate([
-            _quantiles(r_sample, levels), _quantiles(c_sample, levels), deciles,
-            [ref.min(), ref.max(), cur.min(), cur.max()],
-        ]))
-    binner = _Binner(edges, r_sample, c_sample)
-    ref_counts, cur_counts = binner.counts(ref), binner.counts(cur)
-    # PSI bin j starts at the fine bin just after the decile edge (bins are [e[k-1], e[k])).
-    starts = np.concatenate([[0], np.searchsorted(edges, np.unique(deciles)) + 1])
-    resolution = 0.0 if exact else max(_gap_share(edges, r_sample), _gap_share(edges, c_sample))
-    return _Binned(ref_counts, cur_counts, starts.astype(np.intp), resolution)
+def _bin_current(ref: NumericReference, values: np.ndarray, fine_bins: int,
+                 exact_limit: int) -> _Binned:
+    """The current column's histogram on the reference's grid (refined when that is exact)."""
+    edges, ref_counts = ref.edges, ref.counts
+    if ref.exact:
+        # Every reference value is an edge, so its counts move to a finer grid unchanged.
+        clean = finite(values)
+        if len(clean) <= exact_limit:
+            extra = np.unique(clean)
+        else:
+            sample = np.sort(_sample(clean, SAMPLE, np.random.default_rng(1)))
+            extra = _quantiles(sample, np.linspace(0, 1, fine_bins + 1))
+        refined = np.union1d(edges, extra)
+        if len(refined) > len(edges):
+            moved = np.zeros(2 * len(refined) + 1, dtype=np.int64)
+            moved[2 * np.searchsorted(refined, edges) + 1] = ref_counts[1::2]
+            edges, ref_counts = refined, moved
+    counts, nulls, nonfinite = _Binner(edges, len(values)).histogram(values)
+    lo = 2 * int(np.searchsorted(edges, ref.minimum)) + 1  # the reference minimum's edge cell
+    hi = 2 * int(np.searchsorted(edges, ref.maximum)) + 1
+    outside = int(counts[:lo].sum() + counts[hi + 1:].sum())
+    # PSI bin j >= 1 starts at the edge cell of decile j (bins are [d_{j-1}, d_j)).
+    starts = np.concatenate([[0], 2 * np.searchsorted(edges, ref.deciles) + 1])
+    return _Binned(ref_counts, counts, starts.astype(np.intp), nulls, nonfinite, outside)
 
 
 def _quantiles(sorted_values: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -225,43 +330,75 @@ def _quantiles(sorted_values: np.ndarray, levels: np.ndarray) -> np.ndarray:
     return np.asarray(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo))
 
 
-def _gap_share(edges: np.ndarray, sorted_sample: np.ndarray) -> float:
-    """Largest share of the sample strictly between two adjacent edges: the KS error bound."""
-    left = np.searchsorted(sorted_sample, edges, side="left")
-    right = np.searchsorted(sorted_sample, edges, side="right")
-    between = np.concatenate([left[:1], left[1:] - right[:-1],
-                              [len(sorted_sample) - right[-1]]])
-    return float(between.max() / len(sorted_sample))
-
-
 class _Binner:
-    """``np.searchsorted(edges, x, 'right')`` by cell look-up, searching only near edges."""
+    """Interleaved histogram (``searchsorted(e, x, 'left') + searchsorted(e, x, 'right')``)
+    by cell look-up: a cell without an edge gives the answer, a cell with one edge needs two
+    comparisons, and only values in cells with several edges are binary-searched."""
 
-    def __init__(self, edges: np.ndarray, *sorted_samples: np.ndarray) -> None:
-        self.edges = edges
-        # The cell grid spans the central 99% of the data; the tails go to binary search.
-        lo = min(_quantiles(s, np.array([0.005]))[0] for s in sorted_samples)
-        hi = max(_quantiles(s, np.array([0.995]))[0] for s in sorted_samples)
-        self.lo = float(lo)
-        self.scale = CELLS / float(hi - lo) if hi > lo else 0.0
-        edge_cells = self._cells(edges)
-        all_cells = np.arange(CELLS + 2)
-        self.index = np.searchsorted(edge_cells, all_cells, side="left").astype(np.intp)
-        self.exact = self.index == np.searchsorted(edge_cells, all_cells, side="right")
+    def __init__(self, edges: np.ndarray, values: int = 1 << 30) -> None:
+        self.edges = np.asarray(edges, dtype=np.float64)
+        m = len(self.edges)
+        # Fewer cells for fewer values: building the table must not cost more than it saves.
+        self.cells = int(min(CELLS, max(1024, 1 << max(values // 8, 1).bit_length())))
+        # The cell grid spans the central 99% of the edges (quantiles of the reference for a
+        # large one); the tails go to binary search.
+        lo = float(self.edges[int(0.005 * (m - 1))])
+        hi = float(self.edges[int(np.ceil(0.995 * (m - 1)))])
+        self.lo = lo
+        self.scale = self.cells / (hi - lo) if hi > lo else 0.0
+        self.offset = 1.0 - lo * self.scale  # x -> x * scale + offset: lo maps to cell 1
+        per_cell = np.bincount(self._cells(self.edges.copy()), minlength=self.cells + 2)
+        left = np.cumsum(per_cell) - per_cell  # edges in earlier cells
+        # No edge in the cell: every value in it lies strictly between edges left-1 and left
+        # (cell 2 * left). One edge: -1, compare with edges[left]. Several: -2, search.
+        self.table = np.where(per_cell == 0, 2 * left,
+                              np.where(per_cell == 1, -1, -2)).astype(np.int32)
+        self.first = np.minimum(left, m - 1).astype(np.int32)
 
     def _cells(self, values: np.ndarray) -> np.ndarray:
-        # The same float operations for edges and values keep the map monotone.
-        t = values - self.lo
-        t *= self.scale
-        t += 1.0
-        np.clip(t, 0.0, CELLS + 1.0, out=t)
-        return t.astype(np.int32)
+        # The same float operations for edges and values keep the map monotone (in place):
+        # a multiplication and an addition, each rounding monotonically.
+        with np.errstate(over="ignore"):  # huge values overflow to inf: clipped below
+            values *= self.scale
+        values += self.offset
+        np.clip(values, 0.0, self.cells + 1.0, out=values)
+        return values.astype(np.int32)
 
-    def counts(self, values: np.ndarray) -> np.ndarray:
-        cells = self._cells(values)
-        idx = self.index[cells]
-        near = np.flatnonzero(~self.exact[cells])
-        del cells
-        if near.size:
-            idx[near] = np.searchsorted(self.edges, values[near], side="right")
-        return np.bincount(idx, minlength=len(self.edges) + 1)
+    def histogram(self, values: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """Counts of the finite values (``2m + 1`` cells), NaN count, +-inf count."""
+        size = 2 * len(self.edges) + 1
+        counts = np.zeros(size, dtype=np.int64)
+        nulls = nonfinite = 0
+        buffer = np.empty(min(CHUNK, len(values)), dtype=np.float64)
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start:start + CHUNK]
+            ok = np.isfinite(chunk)
+            if not ok.all():
+                bad = chunk[~ok]
+                n_nan = int(np.isnan(bad).sum())
+                nulls += n_nan
+                nonfinite += len(bad) - n_nan
+                chunk = chunk[ok]
+            work = buffer[:len(chunk)]
+            with np.errstate(over="ignore"):
+                np.multiply(chunk, self.scale, out=work, dtype=np.float64, casting="unsafe")
+            work += self.offset
+            np.clip(work, 0.0, self.cells + 1.0, out=work)
+            cells = work.astype(np.int32)
+            code = self.table[cells]
+            near = np.flatnonzero(code < 0)
+            if near.size:
+                code[near] = self._resolve(chunk[near], cells[near], code[near])
+            counts += np.bincount(code, minlength=size)
+        return counts, nulls, nonfinite
+
+    def _resolve(self, x: np.ndarray, cells: np.ndarray, code: np.ndarray) -> np.ndarray:
+        k = self.first[cells]
+        edge = self.edges[k]
+        out = 2 * k + (x >= edge) + (x > edge)
+        many = np.flatnonzero(code == -2)
+        if many.size:
+            y = x[many]
+            out[many] = (np.searchsorted(self.edges, y, side="left")
+                         + np.searchsorted(self.edges, y, side="right"))
+        return out

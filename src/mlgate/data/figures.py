@@ -156,11 +156,14 @@ def label_class_figure(target: str, labels: Sequence[str], r_share: np.ndarray,
     )
 
 
-def label_quantile_figure(target: str, reference: np.ndarray, current: np.ndarray,
+def label_quantile_figure(target: str, reference: Sequence[float], current: np.ndarray,
                           ref_name: str, cur_name: str) -> Figure:
-    """Quantiles of a numeric target side by side: a shift or a spread reads off directly."""
+    """Quantiles of a numeric target side by side: a shift or a spread reads off directly.
+
+    ``reference`` holds the reference's quantiles at ``QUANTILES``' levels (a saved reference
+    profile keeps them; the reference values themselves may be gone)."""
     levels = [q for _, q in QUANTILES]
-    ref = np.quantile(reference, levels)
+    ref = list(reference)
     cur = np.quantile(current, levels)
     return Figure(
         id="data.label", title=f"Label distribution: {target}", kind="bar",

@@ -39,22 +39,23 @@ def run_data_gate(
     settings: DataSettings, evidence_dir: Path | None = None, progress: bool = True
 ) -> GateResult:
     from mlgate.data import contract as contract_mod
+    from mlgate.data.baseline import resolve
     from mlgate.data.drift import ColumnOutcome, compare
     from mlgate.data.figures import drift_figures
     from mlgate.data.gx_run import run_expectations
     from mlgate.data.label import label_drift
     from mlgate.data.loading import read_frame
-    from mlgate.data.profile import profile
+    from mlgate.data.profile import profile_against
     from mlgate.data.suites import load_suite
 
     suites = [load_suite(p, display(p)) for p in settings.suites]
     compiled = (contract_mod.compile_contract(settings.contract, settings.contract_source)
                 if settings.contract else [])
-    steps = 1 + bool(settings.contract) + len(suites) + bool(settings.reference) + bool(
-        settings.training)
+    compares = bool(settings.reference or settings.reference_profile)
+    steps = 1 + bool(settings.contract) + len(suites) + compares + bool(settings.training)
     result = GateResult(gate="data")
     data_name = display(settings.data)
-    data_profile: dict[str, Any] | None = None  # only when the reference was loaded anyway
+    data_profile: dict[str, Any] | None = None  # only when there is a reference
     read: dict[str, dict[str, Any]] = {}  # evidence of the bytes each role was parsed from
     big = _input_bytes(settings) >= PROGRESS_BYTES  # small runs finish before a line is useful
     with Progress("data gate", steps, enabled=progress and big) as bar:
@@ -84,16 +85,17 @@ def run_data_gate(
             result.checks += run_expectations(frame, suite.expectations,
                                               f"suite {Path(suite.path).stem}: ")
             done += 1
-        if settings.reference:
+        if compares:
             bar.update(done, "drift")
-            loaded = read_frame(settings.reference, "reference")
-            reference, read["reference"] = loaded.frame, loaded.input
-            del loaded
-            ref_name = display(settings.reference)
+            target = settings.target if settings.label.enabled else None
+            baseline = resolve(settings, target)
+            reference = baseline.profile
+            ref_name = baseline.name
+            read.update(baseline.inputs)
             outcomes: list[ColumnOutcome] = []
             checks, table = compare(reference, frame, features_only(settings.drift, settings),
                                     "drift", ref_name, data_name, outcomes)
-            result.checks += checks
+            result.checks += baseline.checks + checks
             result.tables.append(table)
             result.figures += drift_figures(outcomes, "drift", ref_name, data_name)
             if settings.target and settings.label.enabled:
@@ -101,8 +103,10 @@ def run_data_gate(
                                              result.figures)
                 result.checks += checks
                 result.tables += tables
-            data_profile = profile(reference, frame)
-            del reference
+            data_profile = profile_against(reference, frame)
+            if baseline.profile_file is not None:
+                result.data["reference_profile"] = display(baseline.profile_file)
+            del reference, baseline
             done += 1
         if settings.training and settings.serving:
             bar.update(done, "skew")
@@ -126,6 +130,7 @@ def run_data_gate(
         + (f" ({', '.join(c.name for c in failures[:5])})" if failures else "")
     )
     result.data = {
+        **result.data,
         "rows": len(frame),
         "columns": [str(c) for c in frame.columns],
         "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
@@ -153,7 +158,11 @@ def gate_inputs(settings: DataSettings,
 
     ``read`` holds the records :func:`~mlgate.data.loading.read_frame` made while loading (a
     URI's digest can only be taken from the bytes that were actually parsed: the object may
-    change between two reads); a role missing from it is read and hashed here.
+    change between two reads), and the drift reference's entries as the run resolved them
+    (:mod:`mlgate.data.baseline`: ``reference``, the digest a saved profile names when the raw
+    reference is not configured, and ``reference_profile`` when a saved profile was used); a
+    role missing from it is read and hashed here.
+
     Suites are keyed ``suite:<file name>`` (``suite:<repository path>`` should two suites share
     a name); an inline contract is part of the config, so only a contract file has an entry.
     Training and serving samples are read only as a pair, so they are recorded only as a pair.
@@ -172,6 +181,10 @@ def gate_inputs(settings: DataSettings,
     inputs: dict[str, dict[str, Any]] = {"data": record("data", settings.data)}
     if settings.reference:
         inputs["reference"] = record("reference", settings.reference)
+    elif "reference" in done:  # a saved profile stood in for the reference
+        inputs["reference"] = done["reference"]
+    if "reference_profile" in done:
+        inputs["reference_profile"] = done["reference_profile"]
     for path in settings.suites:
         entry = source_input(path)
         role = f"suite:{path.name}"

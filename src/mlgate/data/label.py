@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlgate.data.drift import _decide, _outside_range, _round, _rows
+from mlgate.data.figures import QUANTILES as FIGURE_QUANTILES
 from mlgate.data.settings import (
     DEFAULT_THRESHOLDS,
     MAX_CLASSES,
@@ -38,13 +39,16 @@ from mlgate.result import CheckResult, Status, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.data.drift_stats import NumericReference
+    from mlgate.data.reference_profile import LabelProfile, ReferenceProfile
+
 PREFIX = "label drift"
 TABLE_CLASSES = 30  # class rows shown in the table (the largest share changes first beyond it)
 QUANTILES = (("min", 0.0), ("25%", 0.25), ("median", 0.5), ("75%", 0.75), ("max", 1.0))
 
 
 def label_drift(
-    reference: pd.DataFrame,
+    reference: ReferenceProfile | pd.DataFrame,
     current: pd.DataFrame,
     settings: DataSettings,
     ref_source: str,
@@ -53,8 +57,10 @@ def label_drift(
 ) -> tuple[list[CheckResult], list[Table]]:
     """The ``label drift: <target>`` check and its table (class shares, or summary figures).
 
-    ``figures``, when given, receives the ``data.label`` figure (class shares or quantiles,
-    reference vs current) whenever both sides had values to compare.
+    ``reference`` is the reference's profile (saved, or built in memory with the target's
+    statistics) or the reference frame itself (profiled here). ``figures``, when given,
+    receives the ``data.label`` figure (class shares or quantiles, reference vs current)
+    whenever both sides had values to compare.
 
     A reference without the target is a configuration problem when the target was named for
     the data gate (``--target``, ``data.target``): the baseline never changes, so the gate could
@@ -66,8 +72,13 @@ def label_drift(
     rules = settings.label
     if not target:
         return [], []
+    from mlgate.data.reference_profile import ReferenceProfile, build
+
+    if not isinstance(reference, ReferenceProfile):
+        reference = build(reference[[c for c in reference.columns if str(c) == target]],
+                          target, summaries=False)
     name = f"{PREFIX}: {target}"
-    ref_col = _column(reference, target)
+    ref_col = reference.columns.get(target)
     if ref_col is None:
         message = (f"target column {target!r} is not in {ref_source}: label drift compares the "
                    f"target's distribution with the reference's")
@@ -84,23 +95,31 @@ def label_drift(
         return [CheckResult(name, Status.FAIL,
                             f"target column {target!r} is in {ref_source} but missing from "
                             f"{cur_source}", value="missing", details={"column": target})], []
-    ref, cur = reference[ref_col], current[cur_col]
-    kind, why, source = _kind(ref, rules)
+    lab = reference.label
+    if lab is None or lab.column != target:
+        raise InputError(f"the reference profile has no label statistics for target "
+                         f"{target!r}; write it again with `mlgate profile --target {target}`",
+                         reference.path or ref_source)
+    cur = current[cur_col]
+    kind, why, source = _kind(lab, rules)
     small = rules.small_sample or settings.drift.small_sample
     if kind == "classes":
-        return _classes(ref, cur, current, rules, small, name, target,
+        if lab.classes is None:
+            raise InputError(f"target column {target!r} has {lab.distinct} distinct values in "
+                             f"{ref_source}, too many to compare as classes", source)
+        return _classes(lab, reference.rows, cur, current, rules, small, name, target,
                         _Sink(figures, ref_source, cur_source))
-    if not _is_numeric(ref):
-        raise InputError(f"target column {target!r} holds {ref.dtype} values in {ref_source}, "
-                         f"but {why} needs numbers", source)
+    if not lab.numeric:
+        raise InputError(f"target column {target!r} holds {ref_col.dtype} values in "
+                         f"{ref_source}, but {why} needs numbers", source)
     if not _is_numeric(cur):
         return [CheckResult(name, Status.FAIL,
                             f"target column {target!r} is non-numeric ({cur.dtype}) in "
-                            f"{cur_source} but numeric ({ref.dtype}) in {ref_source}",
-                            value=str(cur.dtype), threshold=str(ref.dtype),
+                            f"{cur_source} but numeric ({ref_col.dtype}) in {ref_source}",
+                            value=str(cur.dtype), threshold=ref_col.dtype,
                             details={"column": target})], []
-    return _numeric(ref, cur, current, rules, small, name, target,
-                    _Sink(figures, ref_source, cur_source))
+    return _numeric(lab, ref_col.numeric, reference.rows, cur, current, rules, small, name,
+                    target, _Sink(figures, ref_source, cur_source))
 
 
 class _Sink:
@@ -118,7 +137,7 @@ class _Sink:
             self.figures.append(label_class_figure(target, labels, r_share, c_share,
                                                    self.ref_name, self.cur_name))
 
-    def numeric(self, target: str, r: np.ndarray, c: np.ndarray) -> None:
+    def numeric(self, target: str, r: list[float], c: np.ndarray) -> None:
         if self.figures is not None:
             from mlgate.data.figures import label_quantile_figure
 
@@ -140,7 +159,7 @@ def _is_numeric(series: pd.Series) -> bool:
     return bool(t.is_numeric_dtype(series) and not t.is_bool_dtype(series))
 
 
-def _kind(ref: pd.Series, rules: LabelRules) -> tuple[str, str, str]:
+def _kind(ref: LabelProfile, rules: LabelRules) -> tuple[str, str, str]:
     """``classes`` or ``numeric``, what decided it and where that is set (for messages).
 
     Order: ``kind`` set in the config, a method that only fits one kind, ``model.task``, then
@@ -154,7 +173,7 @@ def _kind(ref: pd.Series, rules: LabelRules) -> tuple[str, str, str]:
     if rules.task:
         kind = "classes" if rules.task == "classification" else "numeric"
         return kind, f"task {rules.task}", rules.task_where
-    if _is_numeric(ref) and ref.nunique(dropna=True) > MAX_CLASSES:
+    if ref.numeric and ref.distinct > MAX_CLASSES:
         return "numeric", "its values", rules.where
     return "classes", "its values", rules.where
 
@@ -202,12 +221,14 @@ def class_labels(series: pd.Series) -> pd.Series:
     return values.astype(str)
 
 
-def _classes(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: LabelRules,
-             small: int, name: str, target: str, sink: _Sink
+def _classes(ref: LabelProfile, ref_rows: int, cur: pd.Series, current: pd.DataFrame,
+             rules: LabelRules, small: int, name: str, target: str, sink: _Sink
              ) -> tuple[list[CheckResult], list[Table]]:
+    import pandas as pd
+
     from mlgate.data.drift_stats import categorical_drift
 
-    r_counts = class_labels(ref).value_counts()
+    r_counts = pd.Series(ref.classes or {}, dtype=np.int64)
     c_counts = class_labels(cur).value_counts()
     if r_counts.sum() == 0 or c_counts.sum() == 0:
         side = "reference" if r_counts.sum() == 0 else "data"
@@ -228,7 +249,7 @@ def _classes(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: Label
     details: dict[str, Any] = {k: _round(v) for k, v in values.items()}
     details.update(
         n_reference=int(r.sum()), n_data=int(c.sum()), classes=len(labels),
-        null_share_reference=round(float(ref.isna().mean()), 4),
+        null_share_reference=round(ref.nulls / ref_rows, 4),
         null_share_data=round(float(cur.isna().mean()), 4),
         shares={label: {"reference": round(float(rs), 4), "data": round(float(cs), 4)}
                 for label, rs, cs in _largest_changes(labels, r_share, c_share, change)},
@@ -285,42 +306,44 @@ def _isin(series: pd.Series, labels: list[str]) -> np.ndarray:
     return out
 
 
-def _numeric(ref: pd.Series, cur: pd.Series, current: pd.DataFrame, rules: LabelRules,
-             small: int, name: str, target: str, sink: _Sink
-             ) -> tuple[list[CheckResult], list[Table]]:
+def _numeric(lab: LabelProfile, ref: NumericReference | None, ref_rows: int, cur: pd.Series,
+             current: pd.DataFrame, rules: LabelRules, small: int, name: str, target: str,
+             sink: _Sink) -> tuple[list[CheckResult], list[Table]]:
     from mlgate.data.drift_stats import finite, numeric_drift
 
-    r_all = ref.to_numpy(dtype=np.float64, na_value=np.nan)
     c_all = cur.to_numpy(dtype=np.float64, na_value=np.nan)
-    r, c = finite(r_all), finite(c_all)
-    if len(r) == 0 or len(c) == 0:
-        side = "reference" if len(r) == 0 else "data"
+    c = finite(c_all)
+    if ref is None or lab.quantiles is None or len(c) == 0:
+        side = "reference" if ref is None or lab.quantiles is None else "data"
         return [CheckResult(name, Status.FAIL,
                             f"target column {target!r} has no finite values in the {side}",
                             value="no values", details={"column": target})], []
-    stats = numeric_drift([r], [c])
-    sink.numeric(target, r, c)
+    stats = numeric_drift([ref], [c])
+    sink.numeric(target, [lab.quantile(q) for _, q in FIGURE_QUANTILES], c)
     values = {"ks": stats.ks[0], "ks_pvalue": stats.ks_pvalue[0], "psi": stats.psi[0],
               "js": stats.js[0]}
     method, threshold = _method(rules, "numeric", stats.n_ref[0], stats.n_cur[0], small)
     value, drifted = _decide(method, values, threshold)
+    mean = float(lab.mean if lab.mean is not None else np.nan)
     details: dict[str, Any] = {k: _round(v) for k, v in values.items()}
     details.update(
         n_reference=int(stats.n_ref[0]), n_data=int(stats.n_cur[0]),
         ks_resolution=_round(stats.ks_resolution[0]),
-        null_share_reference=round(float(np.isnan(r_all).mean()), 4),
+        null_share_reference=round(lab.nulls / ref_rows, 4),
         null_share_data=round(float(np.isnan(c_all).mean()), 4),
-        mean_reference=_round(r.mean()), mean_data=_round(c.mean()),
-        **_outside_range(current, target, c_all, float(r.min()), float(r.max())),
+        mean_reference=_round(mean), mean_data=_round(c.mean()),
     )
-    extra = f"; mean {r.mean():.4g} -> {c.mean():.4g}"
+    if stats.outside_cur[0]:
+        details.update(_outside_range(current, target, c_all, ref.minimum, ref.maximum,
+                                      int(stats.outside_cur[0])))
+    extra = f"; mean {mean:.4g} -> {c.mean():.4g}"
     check = _check(name, target, "numeric", method, value, threshold, drifted, rules, details,
                    extra)
-    rows: list[list[Any]] = [["rows", len(r), len(c)],
-                             ["mean", _round(r.mean()), _round(c.mean())],
-                             ["std", _round(r.std()), _round(c.std())]]
-    rq, cq = (np.quantile(x, [q for _, q in QUANTILES]) for x in (r, c))
-    rows += [[label, _round(a), _round(b)]
-             for (label, _), a, b in zip(QUANTILES, rq, cq, strict=True)]
+    std = float(lab.std if lab.std is not None else np.nan)
+    rows: list[list[Any]] = [["rows", int(stats.n_ref[0]), len(c)],
+                             ["mean", _round(mean), _round(c.mean())],
+                             ["std", _round(std), _round(c.std())]]
+    cq = np.quantile(c, [q for _, q in QUANTILES])
+    rows += [[label, _round(lab.quantile(q)), _round(b)]
+             for (label, q), b in zip(QUANTILES, cq, strict=True)]
     return [check], [Table(name, ["statistic", "reference", "data"], rows)]
-

@@ -49,6 +49,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.data.reference_profile import ColumnProfile, ReferenceProfile
+
 MAX_COLUMNS = 100
 TOP_VALUES = 5
 QUANTILES = (("q05", 0.05), ("q25", 0.25), ("q50", 0.5), ("q75", 0.75), ("q95", 0.95))
@@ -78,6 +80,43 @@ def profile(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def profile_against(reference: ReferenceProfile, current: pd.DataFrame) -> dict[str, Any]:
+    """:func:`profile` with the reference side taken from its (saved) reference profile,
+    whose column summaries were computed by the same functions."""
+    cur_cols = {str(c): c for c in current.columns}
+    names = list(reference.columns) + [n for n in cur_cols if n not in reference.columns]
+    columns = []
+    for name in names[:MAX_COLUMNS]:
+        ref = reference.columns.get(name)
+        cur = current[cur_cols[name]] if name in cur_cols else None
+        numeric = (ref is None or ref.kind == "numeric") and (cur is None or _is_numeric(cur))
+        kind = "numeric" if numeric else "categorical"
+        ref_summary = None
+        if ref is not None:
+            same = kind == ("numeric" if ref.kind == "numeric" else "categorical")
+            ref_summary = ref.summary if same and ref.summary else _unavailable(ref, kind)
+        describe = _numeric if kind == "numeric" else _categorical
+        columns.append({"name": name, "kind": kind, "reference": ref_summary,
+                        "current": None if cur is None else describe(cur)})
+    return {
+        "columns": columns,
+        "rows": {"reference": reference.rows, "current": len(current)},
+        "truncated": len(names) > MAX_COLUMNS,
+    }
+
+
+def _unavailable(ref: ColumnProfile, kind: str) -> dict[str, Any]:
+    """A reference summary of the other kind (the column changed type): only the null share
+    carries over; the rest is unknown without the reference values."""
+    share = ref.summary.get("null_share")
+    if kind == "numeric":
+        out: dict[str, Any] = {k: None for k in ("mean", "std", "min", "max")}
+        out.update({key: None for key, _ in QUANTILES})
+        out["null_share"] = share
+        return out
+    return {"null_share": share, "distinct": None, "top": []}
+
+
 def _is_numeric(series: pd.Series) -> bool:
     from pandas.api import types as t
 
@@ -103,7 +142,7 @@ def _numeric(series: pd.Series) -> dict[str, float | None]:
 
 def _categorical(series: pd.Series) -> dict[str, Any]:
     present = series.dropna()
-    counts = present.astype(str).value_counts() if len(present) else None
+    counts = _text_counts(present) if len(present) else None
     top = []
     if counts is not None:
         top = [{"value": str(value), "share": _share(int(n), len(present))}
@@ -113,6 +152,17 @@ def _categorical(series: pd.Series) -> dict[str, Any]:
         "distinct": 0 if counts is None else len(counts),
         "top": top,
     }
+
+
+def _text_counts(present: pd.Series) -> pd.Series:
+    """``present.astype(str).value_counts()`` without converting every row to text: the
+    distinct values are counted first and only they are named (a categorical column of a
+    million rows has a dozen). Categories that never occur are dropped."""
+    counts = present.value_counts()
+    counts = counts[counts > 0]
+    counts.index = counts.index.map(str)
+    counts = counts.groupby(level=0, sort=False).sum()
+    return counts.sort_values(ascending=False, kind="stable")
 
 
 def _share(part: int, whole: int) -> float | None:

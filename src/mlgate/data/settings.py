@@ -154,6 +154,9 @@ class DataSettings:
 
     data: Location
     reference: Location | None = None
+    # Saved reference statistics (mlgate profile); with no reference, they are the reference.
+    reference_profile: Path | None = None
+    profile_home: Path = field(default_factory=Path.cwd)  # where .mlgate/profiles/ lives
     suites: list[Path] = field(default_factory=list)
     contract: dict[str, Any] | None = None
     contract_source: str = "contract"
@@ -190,6 +193,7 @@ def from_sources(
     data: str | None = None,
     reference: str | None = None,
     suites: list[str] | None = None,
+    reference_profile: str | None = None,
     contract: str | None = None,
     training: str | None = None,
     serving: str | None = None,
@@ -217,6 +221,12 @@ def from_sources(
         settings.reference = location(reference)
     elif cfg.get("reference"):
         settings.reference = location(cfg["reference"], resolve)
+    if reference_profile:
+        settings.reference_profile = Path(reference_profile)
+    elif cfg.get("reference_profile") and not reference:
+        settings.reference_profile = resolve(cfg["reference_profile"])
+    if config_file is not None:
+        settings.profile_home = config_file.parent
     if suites:
         settings.suites = [catalogue_suite(Path(s)) for s in suites]
     else:
