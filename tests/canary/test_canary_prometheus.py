@@ -14,16 +14,14 @@ from mlgate.result import GateResult
 from tests.canary.conftest import PrometheusServer, _free_port, write_config
 from tests.support.cli import run_mlgate
 
-# The tests that query the shared Prometheus run on one xdist worker (scripts/test.sh uses
-# --dist loadgroup), so the server starts once. It costs ~9 s: Prometheus's first scrape comes
-# ~5 s after it starts (its target discovery sends updates at most every 5 s), then the
-# fixture waits for three seconds of data. Those tests are marked slow.
+# The tests that query the shared Prometheus (one per pytest process or xdist worker) are marked
+# slow: starting it costs ~9 s, as Prometheus's first scrape comes ~5 s after it starts (its
+# target discovery sends updates at most every 5 s), then the fixture waits for three seconds
+# of data.
 
 
 def _shared(test: Callable[..., None]) -> Callable[..., None]:
-    for mark in (pytest.mark.slow, pytest.mark.xdist_group("prometheus")):
-        test = mark(test)
-    return test
+    return pytest.mark.slow(test)
 
 
 def _canary(config: Path, *extra: str) -> tuple[int, dict, str]:

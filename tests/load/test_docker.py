@@ -9,7 +9,9 @@ import pytest
 
 from tests.support.cli import run_mlgate
 
-pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
+# Serial: they count the engine's mlgate containers before and after, so no other test may start
+# one meanwhile (scripts/test.sh runs `serial` tests after the parallel pass, one at a time).
+pytestmark = [pytest.mark.docker, pytest.mark.serial]
 
 
 def _our_containers() -> list[str]:
