@@ -8,7 +8,8 @@ import pytest
 
 from tests.support.repos import example_repo
 
-pytest_plugins = ["tests.support.github_emulator.fixtures", "tests.support.data_servers"]
+pytest_plugins = ["tests.support.github_emulator.fixtures", "tests.support.data_servers",
+                  "tests.support.load_stub"]
 
 
 @pytest.fixture(scope="session")

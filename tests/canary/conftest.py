@@ -10,9 +10,8 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,22 +133,17 @@ def write_config(directory: Path, prometheus_url: str, scenario: str, **override
     return path
 
 
-@pytest.fixture
-def stub() -> Iterator[Callable[..., str]]:
-    """Start ``python -m mlgate.load.stub`` with options (``--delay``, ``--error-every``);
-    yields a factory returning its URL. Every stub is stopped after the test."""
-    procs: list[subprocess.Popen[str]] = []
+def run_canary(config: Path, *extra: str) -> tuple[int, dict, str]:
+    """``mlgate canary --config CONFIG --json ...``: exit code, gate result, and output."""
+    import json
 
-    def start(*options: str) -> str:
-        proc = subprocess.Popen([sys.executable, "-m", "mlgate.load.stub", "--port", "0",
-                                 *options], stdout=subprocess.PIPE, text=True)
-        procs.append(proc)
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://"), url
-        return url
+    from tests.support.cli import run_mlgate
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
+    report = config.parent / "canary.json"
+    res = run_mlgate(["canary", "--config", config, "--json", report, *extra])
+    gate = json.loads(report.read_text())["gates"][0] if report.exists() else {}
+    return res.code, gate, res.stdout + res.stderr
+
+
+def checks_by_name(gate: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in gate["checks"]}

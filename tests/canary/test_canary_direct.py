@@ -6,15 +6,16 @@ the traffic, as it would in production.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.canary.conftest import _free_port
+from tests.canary.conftest import _free_port, checks_by_name, run_canary
 from tests.support.cli import run_mlgate
+
+Stub = Callable[..., str]  # the stub_server fixture (tests/support/load_stub.py)
 
 MIN_SAMPLES = 30
 
@@ -33,21 +34,12 @@ def _config(directory: Path, baseline_url: str, canary_url: str, **direct: objec
     return path
 
 
-def _run(config: Path, *extra: str) -> tuple[int, dict, str]:
-    report = config.parent / "canary.json"
-    res = run_mlgate(["canary", "--config", config, "--json", report, *extra])
-    gate = json.loads(report.read_text())["gates"][0] if report.exists() else {}
-    return res.code, gate, res.stdout + res.stderr
-
-
-def _checks(gate: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in gate["checks"]}
 
 
 @pytest.mark.slow  # the first stubs and the generator's first run: about 5 s
 @pytest.mark.timing
-def test_equal_versions_are_promoted(stub: Callable[..., str], tmp_path: Path) -> None:
-    code, gate, out = _run(_config(tmp_path, stub(), stub()))
+def test_equal_versions_are_promoted(stub_server: Callable[..., str], tmp_path: Path) -> None:
+    code, gate, out = run_canary(_config(tmp_path, stub_server(), stub_server()))
     assert code == 0, out
     data = gate["data"]["canary"]
     assert data["decision"] == "promote"
@@ -61,40 +53,42 @@ def test_equal_versions_are_promoted(stub: Callable[..., str], tmp_path: Path) -
 
 
 @pytest.mark.timing
-def test_slower_canary_is_rolled_back(stub: Callable[..., str], tmp_path: Path) -> None:
-    code, gate, out = _run(_config(tmp_path, stub(), stub("--delay", "0.1")))
+def test_slower_canary_is_rolled_back(stub_server: Callable[..., str], tmp_path: Path) -> None:
+    code, gate, out = run_canary(_config(tmp_path, stub_server(), stub_server("--delay", "0.1")))
     assert code == 1, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "rollback"
     p50 = checks["latency p50"]
     assert p50["status"] == "fail" and p50["details"]["ci_low_ms"] > 50
     assert checks["error rate"]["status"] == "pass"
 
 
-def test_error_prone_canary_is_rolled_back(stub: Callable[..., str], tmp_path: Path) -> None:
-    code, gate, out = _run(_config(tmp_path, stub(), stub("--error-every", "4")))
+def test_error_prone_canary_is_rolled_back(stub_server: Stub, tmp_path: Path) -> None:
+    erroring = stub_server("--error-every", "4")
+    code, gate, out = run_canary(_config(tmp_path, stub_server(), erroring))
     assert code == 1, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "rollback"
     assert checks["error rate"]["status"] == "fail"
     assert checks["error rate"]["details"]["canary"] == pytest.approx(0.25, abs=0.05)
 
 
-def test_too_little_traffic_is_inconclusive(stub: Callable[..., str], tmp_path: Path) -> None:
+def test_too_little_traffic_is_inconclusive(stub_server: Stub, tmp_path: Path) -> None:
     """40 req/s for 1 s: the canary's 5 % is two requests, far below min_samples, so even a
     canary that fails every second request is not judged."""
-    config = _config(tmp_path, stub(), stub("--error-every", "2"), rate=40, duration="1s")
-    code, gate, out = _run(config)
+    config = _config(tmp_path, stub_server(), stub_server("--error-every", "2"), rate=40,
+                     duration="1s")
+    code, gate, out = run_canary(config)
     assert code == 4, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "inconclusive"
     assert checks["sample size"]["value"] < MIN_SAMPLES
     assert gate["data"]["outputs"]["decision"] == "inconclusive"
 
 
-def test_unreachable_canary_url(stub: Callable[..., str], tmp_path: Path) -> None:
+def test_unreachable_canary_url(stub_server: Callable[..., str], tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{_free_port()}/"
-    res = run_mlgate(["canary", "--config", _config(tmp_path, stub(), dead)])
+    res = run_mlgate(["canary", "--config", _config(tmp_path, stub_server(), dead)])
     assert res.code == 2, res.stderr
     assert "canary.direct.canary_url" in res.error_line and "cannot reach" in res.error_line
 

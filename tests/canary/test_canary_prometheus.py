@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,13 @@ import pytest
 from mlgate.report.html import render_html
 from mlgate.report.markdown import render_markdown
 from mlgate.result import GateResult
-from tests.canary.conftest import PrometheusServer, _free_port, write_config
+from tests.canary.conftest import (
+    PrometheusServer,
+    _free_port,
+    checks_by_name,
+    run_canary,
+    write_config,
+)
 from tests.support.cli import run_mlgate
 
 # The tests that query the shared Prometheus (one per pytest process or xdist worker) are marked
@@ -20,26 +25,14 @@ from tests.support.cli import run_mlgate
 # of data.
 
 
-def _shared(test: Callable[..., None]) -> Callable[..., None]:
-    return pytest.mark.slow(test)
 
 
-def _canary(config: Path, *extra: str) -> tuple[int, dict, str]:
-    report = config.parent / "canary.json"
-    res = run_mlgate(["canary", "--config", config, "--json", report, *extra])
-    gate = json.loads(report.read_text())["gates"][0] if report.exists() else {}
-    return res.code, gate, res.stdout + res.stderr
 
-
-def _checks(gate: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in gate["checks"]}
-
-
-@_shared
+@pytest.mark.slow
 def test_equal_versions_are_promoted(prometheus: PrometheusServer, tmp_path: Path) -> None:
-    code, gate, out = _canary(write_config(tmp_path, prometheus.url, "equal"))
+    code, gate, out = run_canary(write_config(tmp_path, prometheus.url, "equal"))
     assert code == 0, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "promote"
     assert gate["data"]["decision"] == "promote"
     assert {"latency p50", "latency p95", "latency p99", "error rate", "conversion rate",
@@ -62,11 +55,11 @@ def test_equal_versions_are_promoted(prometheus: PrometheusServer, tmp_path: Pat
     assert "Latency quantiles per version" in render_html([result])
 
 
-@_shared
+@pytest.mark.slow
 def test_slower_canary_is_rolled_back(prometheus: PrometheusServer, tmp_path: Path) -> None:
-    code, gate, out = _canary(write_config(tmp_path, prometheus.url, "slow"))
+    code, gate, out = run_canary(write_config(tmp_path, prometheus.url, "slow"))
     assert code == 1, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "rollback"
     p50 = checks["latency p50"]
     assert p50["status"] == "fail"
@@ -74,12 +67,12 @@ def test_slower_canary_is_rolled_back(prometheus: PrometheusServer, tmp_path: Pa
     assert checks["error rate"]["status"] == "pass"
 
 
-@_shared
+@pytest.mark.slow
 def test_error_prone_canary_is_rolled_back(prometheus: PrometheusServer,
                                            tmp_path: Path) -> None:
-    code, gate, out = _canary(write_config(tmp_path, prometheus.url, "errors"))
+    code, gate, out = run_canary(write_config(tmp_path, prometheus.url, "errors"))
     assert code == 1, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "rollback"
     errors = checks["error rate"]
     assert errors["status"] == "fail"
@@ -88,31 +81,31 @@ def test_error_prone_canary_is_rolled_back(prometheus: PrometheusServer,
     assert checks["latency p95"]["status"] == "pass"
 
 
-@_shared
+@pytest.mark.slow
 def test_lower_conversion_is_rolled_back(prometheus: PrometheusServer, tmp_path: Path) -> None:
-    code, gate, out = _canary(write_config(tmp_path, prometheus.url, "conversions"))
+    code, gate, out = run_canary(write_config(tmp_path, prometheus.url, "conversions"))
     assert code == 1, out
-    assert _checks(gate)["conversion rate"]["status"] == "fail"
-    assert "conversion rate" in _checks(gate)["decision"]["message"]
+    assert checks_by_name(gate)["conversion rate"]["status"] == "fail"
+    assert "conversion rate" in checks_by_name(gate)["decision"]["message"]
 
 
-@_shared
+@pytest.mark.slow
 def test_too_little_traffic_is_inconclusive(prometheus: PrometheusServer,
                                             tmp_path: Path) -> None:
-    code, gate, out = _canary(write_config(tmp_path, prometheus.url, "little"))
+    code, gate, out = run_canary(write_config(tmp_path, prometheus.url, "little"))
     assert code == 4, out
-    checks = _checks(gate)
+    checks = checks_by_name(gate)
     assert checks["decision"]["value"] == "inconclusive"
     assert checks["decision"]["status"] == "warn"
     assert checks["sample size"]["value"] < 60
     assert "canary.min_samples" in checks["decision"]["message"]
 
 
-@_shared
+@pytest.mark.slow
 def test_flags_override_the_config(prometheus: PrometheusServer, tmp_path: Path) -> None:
     """--min-samples above what the window holds turns a promotion into inconclusive."""
     config = write_config(tmp_path, prometheus.url, "equal")
-    code, _, out = _canary(config, "--min-samples", "1000000")
+    code, _, out = run_canary(config, "--min-samples", "1000000")
     assert code == 4, out
 
 
@@ -138,7 +131,7 @@ def test_unreachable_prometheus_named_by_its_flag(tmp_path: Path) -> None:
     assert "--prometheus-url" in line and "unreachable" in line
 
 
-@_shared
+@pytest.mark.slow
 def test_query_rejected_by_prometheus(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"requests": 'app_requests_total{code=~"("}'})
@@ -147,7 +140,7 @@ def test_query_rejected_by_prometheus(prometheus: PrometheusServer, tmp_path: Pa
     assert "bad_data" in line
 
 
-@_shared
+@pytest.mark.slow
 def test_metric_without_series(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"latency_histogram": "app_nonexistent_seconds"})
@@ -155,7 +148,7 @@ def test_metric_without_series(prometheus: PrometheusServer, tmp_path: Path) -> 
     assert "canary.prometheus.latency_histogram" in line and "returns no series" in line
 
 
-@_shared
+@pytest.mark.slow
 def test_counter_without_series(prometheus: PrometheusServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, prometheus.url, "equal",
                           prometheus={"requests": "app_typo_total"})
@@ -163,13 +156,13 @@ def test_counter_without_series(prometheus: PrometheusServer, tmp_path: Path) ->
     assert "canary.prometheus.requests" in line and "app_typo_total" in line
 
 
-@_shared
+@pytest.mark.slow
 def test_unknown_version_label_value(prometheus: PrometheusServer, tmp_path: Path) -> None:
     line = _error(write_config(tmp_path, prometheus.url, "equal", canary="v9"))
     assert "canary.canary" in line and "'v9'" in line and "v1, v2" in line
 
 
-@_shared
+@pytest.mark.slow
 def test_unknown_version_label(prometheus: PrometheusServer, tmp_path: Path) -> None:
     line = _error(write_config(tmp_path, prometheus.url, "equal", version_label="release"))
     assert "canary.version_label" in line and "'release'" in line
@@ -206,7 +199,7 @@ def test_if_configured_skips_without_a_canary_section(tmp_path: Path) -> None:
     assert res.code == 2 and "canary.baseline" in res.error_line
 
 
-@_shared
+@pytest.mark.slow
 def test_url_that_is_not_prometheus(prometheus: PrometheusServer, tmp_path: Path) -> None:
     """The exporter answers HTTP, but not Prometheus's API: bad input, naming the URL."""
     exporter = f"http://127.0.0.1:{prometheus.exporter.port}"

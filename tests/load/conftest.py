@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -65,29 +64,6 @@ def busybox_image(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 _ = tarfile  # the image is made with the tar command line, as in DESIGN.md
-
-
-@pytest.fixture
-def stub_server() -> Iterator[callable]:  # type: ignore[valid-type]
-    """Start ``python -m mlgate.load.stub`` with options; yields a factory returning its URL."""
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(*options: str) -> str:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlgate.load.stub", "--port", "0", *options],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        procs.append(proc)
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://"), url
-        return url
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(10)
 
 
 @pytest.fixture
