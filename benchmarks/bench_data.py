@@ -269,6 +269,16 @@ def run_child(name: str, args: list[str]) -> dict[str, Any]:
         checks, _ = compare(ref, cur, DriftRules(), "drift", "reference", "data")
         out["seconds"], out["cpu"] = time.perf_counter() - t, time.process_time() - cpu
         out["flagged"] = sorted(c.name for c in checks if c.status.value != "pass")
+        if len(args) > 2:  # also: the reference profiled beforehand (what a saved profile gives)
+            from mlgate.data.reference_profile import build
+
+            profile = build(ref, summaries=False)
+            t, cpu = time.perf_counter(), time.process_time()
+            checks, _ = compare(profile, cur, DriftRules(), "drift", "reference", "data")
+            out["profiled"] = {"seconds": time.perf_counter() - t,
+                               "cpu": time.process_time() - cpu}
+            out["profiled"]["same_flagged"] = out["flagged"] == sorted(
+                c.name for c in checks if c.status.value != "pass")
     elif name == "write":  # rows dir: the drift frames as Parquet
         ref, cur = drift_frames(int(args[0]), 40, 10)
         ref.to_parquet(Path(args[1]) / "ref.parquet")
@@ -355,7 +365,7 @@ def bench_before_after(rows: int, work: Path, before: str) -> dict[str, Any]:
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
     return {"before": child(sys.executable, "compare", str(old / "src"), str(rows)),
-            "after": child(sys.executable, "compare", str(ROOT / "src"), str(rows))}
+            "after": child(sys.executable, "compare", str(ROOT / "src"), str(rows), "profiled")}
 
 
 def bench_profile(rows: int, work: Path) -> dict[str, Any]:
@@ -391,6 +401,10 @@ def report_scale(part: str, r: dict[str, Any], rows: int) -> None:
               f"{a['seconds']:.1f}s (CPU {a['cpu']:.1f}s, peak {a['peak_mib'] / 1024:.1f} GiB), "
               f"{b['seconds'] / a['seconds']:.1f}x; "
               f"same flagged checks: {b['flagged'] == a['flagged']}", flush=True)
+        p = a["profiled"]
+        print(f"drift.compare {rows:,} x 50 against a reference profiled beforehand (saved "
+              f"profile): {p['seconds']:.1f}s (CPU {p['cpu']:.1f}s); same flagged checks: "
+              f"{p['same_flagged']}", flush=True)
     elif part == "profile":
         w, c, p = r["without"], r["with"], r["profile"]
         print(f"drift from Parquet, {rows:,} x 50 ({r['parquet_mib']:.0f} MiB per file): "
