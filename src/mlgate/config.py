@@ -16,6 +16,7 @@ import yaml
 from mlgate.bounded import check_yaml_file_size, parse_yaml
 from mlgate.errors import InputError
 from mlgate.resources import load_schema
+from mlgate.use_case import apply_profile
 
 if TYPE_CHECKING:  # jsonschema costs ~50 ms to import: only load it when validating
     import jsonschema
@@ -88,6 +89,9 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
         raise InputError("config file not found (create one with `mlgate init`)", config_path)
     raw = load_yaml_file(config_path, "config", load_schema(SCHEMA_FILE),
                          expected=CONFIG_EXPECTED)
+    if "profile" in raw:
+        line = Config(config_path, raw).line_of("profile")
+        raw = apply_profile(raw, f"{config_path}:{line}" if line else str(config_path))
     return Config(config_path, raw)
 
 
@@ -98,15 +102,17 @@ def parse_config_bytes(content: bytes, source: str) -> dict[str, Any]:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot read config: {exc}", source) from exc
-    return load_yaml_text(text, source, "config", load_schema(SCHEMA_FILE),
-                          expected=CONFIG_EXPECTED)
+    raw = load_yaml_text(text, source, "config", load_schema(SCHEMA_FILE),
+                         expected=CONFIG_EXPECTED)
+    return apply_profile(raw, source)
 
 
 def load_config_text(text: str, label: str) -> Config:
     """Parse and validate a config that is not a file of the work tree (e.g. the default
     branch's copy, read from git); ``label`` names it in messages."""
-    return Config(Path(label), load_yaml_text(text, label, "config", load_schema(SCHEMA_FILE),
-                                              expected=CONFIG_EXPECTED))
+    raw = load_yaml_text(text, label, "config", load_schema(SCHEMA_FILE),
+                         expected=CONFIG_EXPECTED)
+    return Config(Path(label), apply_profile(raw, label))
 
 
 def find_config(explicit: str | Path | None) -> Config | None:
