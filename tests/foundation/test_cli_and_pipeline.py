@@ -27,6 +27,17 @@ def test_help_lists_every_command() -> None:
         assert f"    {command} " in proc.stdout or f"    {command}\n" in proc.stdout, command
 
 
+def test_building_the_command_line_imports_no_heavy_library() -> None:
+    """Every command pays for what the parser imports: scipy.stats alone cost 1-4 s of CPU
+    per command when one subcommand's module imported it at the top (the canary's z-test)."""
+    code = ("import sys; from mlgate.cli import build_parser; build_parser(); "
+            "print(' '.join(m for m in ('scipy.stats', 'sklearn', 'great_expectations', "
+            "'pandas', 'pyspark', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == ""
+
+
 def test_usage_errors_exit_2_with_one_line() -> None:
     result = run_mlgate(["no-such-command"])
     assert result.code == 2

@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 
 @dataclass(frozen=True)
@@ -159,4 +158,6 @@ def two_proportion_test(
     if variance <= 0:
         return ProportionTest(p_b, p_c, 0.0, 1.0)
     z = (p_c - p_b) / math.sqrt(variance)
-    return ProportionTest(p_b, p_c, z, float(2 * scipy_stats.norm.sf(abs(z))))
+    # Two-sided normal tail, 2 * (1 - Phi(|z|)) = erfc(|z| / sqrt 2): math.erfc is exact to
+    # double precision and spares every mlgate command the import of scipy.stats (~1 s).
+    return ProportionTest(p_b, p_c, z, math.erfc(abs(z) / math.sqrt(2)))
