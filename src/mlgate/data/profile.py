@@ -42,6 +42,8 @@ Definitions, chosen to match what pandas says of the same data:
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,17 +64,19 @@ def profile(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
     cur_cols = {str(c): c for c in current.columns}
     names = list(ref_cols) + [n for n in cur_cols if n not in ref_cols]
     columns = []
+    work: list[tuple[pd.Series, bool]] = []
     for name in names[:MAX_COLUMNS]:
         ref = reference[ref_cols[name]] if name in ref_cols else None
         cur = current[cur_cols[name]] if name in cur_cols else None
         sides = [s for s in (ref, cur) if s is not None]
-        kind = "numeric" if all(_is_numeric(s) for s in sides) else "categorical"
-        describe = _numeric if kind == "numeric" else _categorical
-        columns.append({
-            "name": name, "kind": kind,
-            "reference": None if ref is None else describe(ref),
-            "current": None if cur is None else describe(cur),
-        })
+        numeric = all(_is_numeric(s) for s in sides)
+        columns.append({"name": name, "kind": "numeric" if numeric else "categorical",
+                        "reference": ref, "current": cur})
+        work += [(s, numeric) for s in sides]
+    done = iter(describe_columns(work))
+    for column in columns:
+        for side in ("reference", "current"):
+            column[side] = None if column[side] is None else next(done)
     return {
         "columns": columns,
         "rows": {"reference": len(reference), "current": len(current)},
@@ -86,6 +90,7 @@ def profile_against(reference: ReferenceProfile, current: pd.DataFrame) -> dict[
     cur_cols = {str(c): c for c in current.columns}
     names = list(reference.columns) + [n for n in cur_cols if n not in reference.columns]
     columns = []
+    work: list[tuple[pd.Series, bool]] = []
     for name in names[:MAX_COLUMNS]:
         ref = reference.columns.get(name)
         cur = current[cur_cols[name]] if name in cur_cols else None
@@ -95,14 +100,35 @@ def profile_against(reference: ReferenceProfile, current: pd.DataFrame) -> dict[
         if ref is not None:
             same = kind == ("numeric" if ref.kind == "numeric" else "categorical")
             ref_summary = ref.summary if same and ref.summary else _unavailable(ref, kind)
-        describe = _numeric if kind == "numeric" else _categorical
-        columns.append({"name": name, "kind": kind, "reference": ref_summary,
-                        "current": None if cur is None else describe(cur)})
+        columns.append({"name": name, "kind": kind, "reference": ref_summary, "current": cur})
+        if cur is not None:
+            work.append((cur, numeric))
+    done = iter(describe_columns(work))
+    for column in columns:
+        if column["current"] is not None:
+            column["current"] = next(done)
     return {
         "columns": columns,
         "rows": {"reference": reference.rows, "current": len(current)},
         "truncated": len(names) > MAX_COLUMNS,
     }
+
+
+def describe_columns(columns: list[tuple[pd.Series, bool]]) -> list[dict[str, Any]]:
+    """Summaries of ``(series, numeric)`` pairs, on up to 4 threads.
+
+    Why threads: the quantiles' ``np.partition`` and the reductions release the GIL, and at a
+    million rows they were the largest part of a data gate's CPU time after reading the files
+    (1.6 s for 80 columns, one after another).
+    """
+    def one(pair: tuple[pd.Series, bool]) -> dict[str, Any]:
+        return _numeric(pair[0]) if pair[1] else _categorical(pair[0])
+
+    threads = min(len(columns), os.cpu_count() or 1, 4)
+    if threads <= 1 or sum(len(s) for s, _ in columns) < 200_000:
+        return [one(c) for c in columns]
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, columns))
 
 
 def _unavailable(ref: ColumnProfile, kind: str) -> dict[str, Any]:

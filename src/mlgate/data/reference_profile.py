@@ -117,16 +117,18 @@ def build(frame: pd.DataFrame, target: str | None = None, summaries: bool = True
         kind = ("datetime" if t.is_datetime64_any_dtype(series)
                 else "numeric" if is_numeric else "categorical")
         nulls = int(series.isna().sum())
-        summary: dict[str, Any] = {}
-        if summaries:
-            summary = (report_profile._numeric(series) if kind == "numeric"
-                       else report_profile._categorical(series))
-        entry = ColumnProfile(name, kind, str(series.dtype), nulls, summary)
+        entry = ColumnProfile(name, kind, str(series.dtype), nulls, {})
         if kind == "numeric":
             numeric_values[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
         elif kind == "categorical":
             entry.counts = category_counts(series)
         columns[name] = entry
+
+    if summaries:
+        described = report_profile.describe_columns(
+            [(frame[col], columns[str(col)].kind == "numeric") for col in frame.columns])
+        for col, summary in zip(frame.columns, described, strict=True):
+            columns[str(col)].summary = summary
 
     def stats(name: str) -> NumericReference | None:
         return reference_stats(numeric_values[name], fine_bins, exact_limit)
