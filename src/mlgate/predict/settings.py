@@ -51,8 +51,8 @@ def from_sources(config: Config, data: str, output: str, model: str | None,
                  push: bool | None, record_git: bool | None) -> PredictSettings:
     """Merge the flags with ``config``'s ``predict:`` section (flags win); InputError naming
     the flag or field for anything unusable, before any data or model is read."""
-    from mlgate.load.serve_source import is_ledger_ref
     from mlgate.ledger.policy import ledger_config
+    from mlgate.load.serve_source import is_ledger_ref
 
     section: dict[str, Any] = config.section("predict")
     out = Path(output)
