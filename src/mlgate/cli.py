@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "mlgate.model.commands",
     "mlgate.load.commands",
     "mlgate.canary.commands",
+    "mlgate.predict.commands",
     "mlgate.ledger.commands",
     "mlgate.report.commands",
     "mlgate.init_command",

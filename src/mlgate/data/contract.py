@@ -57,6 +57,13 @@ def compile_contract(contract: dict[str, Any], source: str) -> list[Expectation]
     return out
 
 
+def without_column(contract: dict[str, Any], column: str) -> dict[str, Any]:
+    """``contract`` without its entry for ``column``: a batch to score has no target, and a
+    contract written for labelled data must not fail it for that."""
+    columns = [c for c in contract.get("columns") or [] if str(c.get("name")) != column]
+    return {**contract, "columns": columns}
+
+
 def suite_json(expectations: list[Expectation], name: str = "mlgate-contract") -> dict[str, Any]:
     """The compiled contract in GX's suite JSON format (written as evidence)."""
     return {

@@ -25,6 +25,8 @@ from mlgate.result import CheckResult, GateResult, Status
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mlgate.data.loading import Loaded
+
 EXAMPLES = 3
 PROGRESS_BYTES = 50 * 1024 * 1024
 
@@ -36,8 +38,12 @@ def _input_bytes(settings: DataSettings) -> int:
 
 
 def run_data_gate(
-    settings: DataSettings, evidence_dir: Path | None = None, progress: bool = True
+    settings: DataSettings, evidence_dir: Path | None = None, progress: bool = True,
+    loaded: Loaded | None = None,
 ) -> GateResult:
+    """Judge ``settings.data``. ``loaded``: that data already read (``mlgate predict`` scores
+    the very rows the gate judged, so a URI is fetched and parsed once and the digest recorded
+    is the digest of what was scored)."""
     from mlgate.data import contract as contract_mod
     from mlgate.data.baseline import resolve
     from mlgate.data.drift import ColumnOutcome, compare
@@ -46,13 +52,17 @@ def run_data_gate(
     from mlgate.data.label import label_drift
     from mlgate.data.loading import read_frame
     from mlgate.data.profile import profile_against
-    from mlgate.data.suites import load_suite
+    from mlgate.data.suites import load_suite, without_column
 
     suites = [load_suite(p, display(p)) for p in settings.suites]
-    compiled = (contract_mod.compile_contract(settings.contract, settings.contract_source)
-                if settings.contract else [])
+    contract = settings.contract
+    if settings.unlabelled and settings.target:  # a batch to score: no target column
+        suites = [without_column(s, settings.target) for s in suites]
+        contract = contract_mod.without_column(contract, settings.target) if contract else None
+    compiled = (contract_mod.compile_contract(contract, settings.contract_source)
+                if contract else [])
     compares = bool(settings.reference or settings.reference_profile)
-    steps = 1 + bool(settings.contract) + len(suites) + compares + bool(settings.training)
+    steps = 1 + bool(contract) + len(suites) + compares + bool(settings.training)
     result = GateResult(gate="data")
     data_name = display(settings.data)
     data_profile: dict[str, Any] | None = None  # only when there is a reference
@@ -61,16 +71,16 @@ def run_data_gate(
     with Progress("data gate", steps, enabled=progress and big) as bar:
         done = 0
         bar.update(done, f"loading {data_name}")
-        loaded = read_frame(settings.data, "data")
-        frame, read["data"] = loaded.frame, loaded.input
-        del loaded
+        given = loaded or read_frame(settings.data, "data")
+        frame, read["data"] = given.frame, given.input
+        del given
         if settings.check_finite:
             result.checks += finite_checks(frame)
         done += 1
-        if settings.contract:
+        if contract:
             bar.update(done, "contract")
             dtype_checks, failed = contract_mod.dtype_checks(
-                settings.contract, frame, settings.contract_source)
+                contract, frame, settings.contract_source)
             checks = run_expectations(
                 frame, contract_mod.runnable(compiled, frame, failed), contract_mod.PREFIX)
             result.checks += _interleave(dtype_checks, checks)

@@ -216,7 +216,6 @@ def save(profile: ReferenceProfile, path: Path) -> None:
 def load(path: Path) -> ReferenceProfile:
     """Read and check a profile; every problem is an InputError naming ``path``."""
     from mlgate.data.settings import display
-    from mlgate.resources import schema_problem
 
     where = display(path)
     try:
@@ -229,6 +228,14 @@ def load(path: Path) -> ReferenceProfile:
     except json.JSONDecodeError as exc:
         raise InputError(f"reference profile is not JSON: {exc.msg} (line {exc.lineno})",
                          where) from exc
+    return from_document(raw, where)
+
+
+def from_document(raw: Any, where: str) -> ReferenceProfile:
+    """A profile from its parsed JSON (a file's, or one embedded in a batch lineage record),
+    checked against the schema and for consistency; InputError naming ``where``."""
+    from mlgate.resources import schema_problem
+
     problem = schema_problem(raw, SCHEMA)
     if problem:
         raise InputError(f"not a reference profile ({SCHEMA}): {problem}", where)

@@ -172,6 +172,9 @@ class DataSettings:
     target_source: str = ""  # --target, file:data.target or file:model.target (messages)
     target_explicit: bool = False  # named for the data gate (flag or data.target)
     label: LabelRules = field(default_factory=LabelRules)
+    # A batch to score (mlgate predict) carries no target: the contract's entry and the suites'
+    # expectations about it are left out, so its absence is not a finding.
+    unlabelled: bool = False
 
 
 def display(path: Location) -> str:

@@ -52,6 +52,22 @@ class Suite:
     expectations: list[Expectation]
 
 
+def without_column(suite: Suite, column: str) -> Suite:
+    """``suite`` for data that lacks ``column`` by design (a batch to score has no target):
+    expectations reading it are left out, and a table's ``column_set`` no longer names it.
+    Everything else is judged as written."""
+    kept: list[Expectation] = []
+    for e in suite.expectations:
+        if column in e.columns():
+            continue
+        names = e.kwargs.get("column_set")
+        if isinstance(names, list) and column in [str(n) for n in names]:
+            kwargs = {**e.kwargs, "column_set": [n for n in names if str(n) != column]}
+            e = Expectation(e.type, kwargs, e.source, e.label, e.meta)
+        kept.append(e)
+    return Suite(suite.name, suite.path, kept)
+
+
 def known_expectation_types() -> set[str]:
     """Every expectation type registered with the installed GX (core ones, 1.x names)."""
     import great_expectations  # noqa: F401 - importing registers the core expectations

@@ -221,15 +221,16 @@ def delete_tag(repo: Path, name: str) -> None:
         git(repo, "update-ref", "-d", f"refs/tags/{name}")
 
 
-def read_note(repo: Path, commit: str) -> str | None:
+def read_note(repo: Path, commit: str, ref: str = NOTES_REF) -> str | None:
     try:
-        return git(repo, "notes", f"--ref={NOTES_REF}", "show", commit)
+        return git(repo, "notes", f"--ref={ref}", "show", commit)
     except GitError:
         return None
 
 
-def write_note(repo: Path, commit: str, text: str, env: dict[str, str]) -> None:
-    git(repo, "notes", f"--ref={NOTES_REF}", "add", "--force", "--file=-", commit,
+def write_note(repo: Path, commit: str, text: str, env: dict[str, str],
+               ref: str = NOTES_REF) -> None:
+    git(repo, "notes", f"--ref={ref}", "add", "--force", "--file=-", commit,
         stdin=text, env=env)
 
 

@@ -13,9 +13,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlgate.errors import InputError
 from mlgate.model.loading import reject_uri
+
+if TYPE_CHECKING:
+    from mlgate.ledger.champion import StageArtifact
 
 _VERSION_REF = re.compile(r"^(?P<name>[^@#\s]+)@(?P<version>v[0-9][^\s]*)$")
 _STAGE_REF = re.compile(r"^(?P<name>[^@#\s]+)#(?P<stage>[A-Za-z0-9][A-Za-z0-9/_-]*)$")
@@ -29,12 +33,20 @@ class ServedModel:
     label: str
     from_ledger: bool = False
     name: str | None = None  # the model's name (a ledger version's); None: the file's stem
+    artifact: StageArtifact | None = None  # the ledger entry read (version, tag, sha256)
+
+
+def is_ledger_ref(spec: str) -> bool:
+    """Whether ``spec`` names a ledger version (``NAME@vX.Y.Z``) or stage (``NAME#STAGE``)."""
+    return bool(_VERSION_REF.match(spec) or _STAGE_REF.match(spec))
 
 
 @contextlib.contextmanager
-def model_to_serve(spec: str, require_signature: bool) -> Iterator[ServedModel]:
+def model_to_serve(spec: str, require_signature: bool, repo: Path | None = None,
+                   config: Path | None = None) -> Iterator[ServedModel]:
     """The model file (or directory) for ``--model SPEC``; a ledger version is written to a
-    private temporary file that lives while the caller loads it."""
+    private temporary file that lives while the caller loads it. ``repo`` (default: the
+    working directory) holds the ledger, ``config`` its mlgate.yaml (default: the top's)."""
     reject_uri(spec, "--model")
     path = Path(spec)
     if path.is_dir():  # a model directory (MLflow): the loader decides whether it can load it
@@ -56,19 +68,19 @@ def model_to_serve(spec: str, require_signature: bool) -> Iterator[ServedModel]:
     from mlgate.ledger.artifacts import as_file
     from mlgate.ledger.champion import load_stage_artifact, load_version_artifact
 
-    repo = Path.cwd()
+    repo = repo or Path.cwd()
     if version is not None:
-        found = load_version_artifact(repo, version["name"], version["version"])
+        found = load_version_artifact(repo, version["name"], version["version"], config=config)
     else:
         assert stage is not None
-        staged = load_stage_artifact(repo, stage["name"], stage["stage"])
+        staged = load_stage_artifact(repo, stage["name"], stage["stage"], config=config)
         if staged is None:
             raise InputError(f"no version of {stage['name']!r} is in stage {stage['stage']!r}",
                              spec)
         found = staged
     with as_file(found.content, found.path) as copy:
         yield ServedModel(copy, f"{found.name}@{found.version}", from_ledger=True,
-                          name=found.name)
+                          name=found.name, artifact=found)
 
 
 def _signed_file(path: Path) -> str:
