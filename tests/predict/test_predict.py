@@ -214,3 +214,36 @@ def test_a_batch_without_a_model_column_is_refused_by_the_contract(
     result = ml(repo, "predict", "--data", str(batch), "--output", str(tmp_path / "o.csv"))
     assert result.code == 1 and "plan present" in result.stdout
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_predictions_that_drift_from_the_previous_batch_are_refused(
+        production: Callable[[str], Path], tmp_path: Path) -> None:
+    """The data gate only warns here (its drift rule loosened), so the predictions' own check
+    is what refuses: the second batch holds only the customers the model scored likeliest to
+    churn, and its predictions are judged against the first batch's."""
+    repo = production("churn")
+    config = repo / "mlgate.yaml"
+    text = config.read_text()
+    loosened = text.replace("monthly_charges: {threshold: 0.1, severity: fail}",
+                            "monthly_charges: {threshold: 0.1}").replace(
+        "max_drift_share: 0.5", "max_drift_share: 1.0")
+    assert loosened.count("max_drift_share: 1.0") == 1 and "severity: fail}" not in loosened
+    config.write_text(loosened)
+    batch = unlabelled_batch(repo, "churn", tmp_path / "batch.csv")
+    first = tmp_path / "first.csv"
+    assert ml(repo, "predict", "--data", str(batch), "--output", str(first)).code == 0
+    scored = pd.read_csv(first)
+    likely = scored["proba_1"] >= scored["proba_1"].quantile(0.7)
+    pd.read_csv(batch)[likely.to_numpy()].to_csv(tmp_path / "likely.csv", index=False)
+    out = tmp_path / "out" / "second.csv"
+    result = ml(repo, "predict", "--data", str(tmp_path / "likely.csv"), "--output", str(out),
+                "--json", str(tmp_path / "report.json"))
+    assert result.code == 1, result.stdout + result.stderr
+    assert leftovers(tmp_path / "out") == []
+    data, predict = json.loads((tmp_path / "report.json").read_text())["gates"]
+    assert data["status"] in ("pass", "warn")  # the batch itself got through
+    status = {c["name"]: c["status"] for c in predict["checks"]}
+    assert status["predictions: proba_1"] == "warn"  # drifted; the data-set rule decides
+    assert status["predictions: data set"] == "fail" and status["output"] == "fail", status
+    assert "first.csv" in predict["data"]["baseline"]
+    assert len(note(repo, "churn@v0.1.0")["runs"]) == 1  # the refused run is not recorded
