@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "mlgate.load.commands",
     "mlgate.canary.commands",
     "mlgate.predict.commands",
+    "mlgate.ct.commands",
     "mlgate.ledger.commands",
     "mlgate.report.commands",
     "mlgate.init_command",

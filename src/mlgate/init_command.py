@@ -46,6 +46,8 @@ TEMPLATES = {
     ".github/workflows/ml-release.yml": "mlgate-release.yml",
     "mlgate.yaml": "config/mlgate.yaml",
 }
+# `mlgate init --ct`: the continuous-training workflow, added to a repository init set up.
+CT_TEMPLATES = {".github/workflows/ml-ct.yml": "mlgate-ct.yml"}
 
 _CALLER_PR = """\
 # mlgate pull-request gate: calls mlgate's reusable workflow (written by `mlgate init`).
@@ -153,6 +155,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         f"release's tag, v{__version__}); a commit SHA satisfies SHA-pinning audits such as "
         "zizmor's unpinned-uses",
     )
+    parser.add_argument(
+        "--ct",
+        action="store_true",
+        help="write only the continuous-training workflow, .github/workflows/ml-ct.yml "
+        "(retrain when the data changed, gate, register, staging, ask for the production "
+        "approval; see docs/ct.md), next to the workflows `mlgate init` wrote",
+    )
     parser.set_defaults(handler=run_init)
 
 
@@ -172,7 +181,13 @@ def run_init(args: argparse.Namespace) -> GateResult:
     requirements = REQUIREMENTS if (root / REQUIREMENTS).is_file() else None
     if args.pin is not None and not re.fullmatch(r"[\w.-]+", args.pin):
         raise InputError(f"{args.pin!r} is not a git ref (a tag or commit SHA)", "--pin")
-    files = render_files(model, branch, args.uses, detected, requirements, args.pin)
+    if getattr(args, "ct", False):
+        if args.uses is not None:
+            raise InputError("continuous training has no reusable workflow yet; write the "
+                             "self-contained one (without --uses)", "--ct")
+        files = render_ct(requirements, args.pin)
+    else:
+        files = render_files(model, branch, args.uses, detected, requirements, args.pin)
     targets = {root / rel: text for rel, text in files.items()}
     if not args.force:
         for path in targets:
@@ -297,6 +312,19 @@ def render_files(
         out[".github/workflows/ml-release.yml"] = Template(_CALLER_RELEASE).substitute(
             caller_values
         )
+    return out
+
+
+def render_ct(requirements: str | None = None, pin: str | None = None) -> dict[str, str]:
+    """The continuous-training workflow, pinned and with the requirements filled in as
+    :func:`render_files` does for the PR and release workflows."""
+    out: dict[str, str] = {}
+    for rel, template_name in CT_TEMPLATES.items():
+        text = (templates_dir() / template_name).read_text(encoding="utf-8")
+        text = _OWN_ACTION.sub(rf"\g<1>@{pin or 'v' + __version__}", text)
+        if requirements:
+            text = _REQUIREMENTS_LINE.sub(rf"\g<1>{requirements}", text)
+        out[rel] = text
     return out
 
 

@@ -508,9 +508,14 @@ class Runner:
 
     def run_workflow(self, path: Path, inputs: Mapping[str, Any] | None = None,
                      secrets: Mapping[str, str] | None = None) -> dict[str, JobRun]:
-        """Run a reusable workflow's jobs in ``needs`` order; returns each job's run."""
+        """Run a reusable workflow's jobs in ``needs`` order (with ``inputs`` of its
+        ``workflow_call``, or of its ``workflow_dispatch`` when the event is one); returns each
+        job's run."""
         workflow = load_yaml(path)
-        call = (workflow.get("on") or {}).get("workflow_call") or {}
+        triggers = workflow.get("on") or {}
+        call = triggers.get("workflow_call") or {}
+        if self.github["event_name"] == "workflow_dispatch" and isinstance(triggers, dict):
+            call = triggers.get("workflow_dispatch") or {}  # a manual run's inputs
         values: dict[str, Any] = {}
         for name, spec in (call.get("inputs") or {}).items():
             spec = spec or {}

@@ -304,3 +304,38 @@ def test_init_bad_data_or_target_writes_nothing(
     assert result.code == 2
     assert words in result.error_line
     assert not (fresh_repo / "mlgate.yaml").exists() and not (fresh_repo / ".github").exists()
+
+
+@needs_node
+def test_init_ct_adds_the_continuous_training_workflow(fresh_repo: Path) -> None:
+    """`mlgate init --ct` after `mlgate init`: only ml-ct.yml is written (the existing files
+    are not touched, no --force needed), pinned like the others, and it passes every check."""
+    assert run_mlgate(["init", "--dir", fresh_repo, "--pin", SHA]).code == 0
+    (fresh_repo / "requirements.txt").write_text("scikit-learn>=1.4\n")
+    before = {rel: (fresh_repo / rel).read_text() for rel in WRITTEN}
+    result = run_mlgate(["init", "--dir", fresh_repo, "--ct", "--pin", SHA])
+    assert result.code == 0, result.stderr
+    assert {rel: (fresh_repo / rel).read_text() for rel in WRITTEN} == before
+    ct = lintkit.load(fresh_repo / ".github/workflows/ml-ct.yml")
+    assert set(ct["on"]) == {"schedule", "workflow_dispatch", "repository_dispatch"}
+    assert ct["on"]["repository_dispatch"] == {"types": ["new-data"]}
+    assert ct["permissions"] == {} and ct["concurrency"]["cancel-in-progress"] is False
+    assert all(job.get("permissions") for job in ct["jobs"].values())
+    assert ct["jobs"]["train"]["permissions"] == {"contents": "read"}
+    refs = {s["uses"] for job in ct["jobs"].values() for s in job["steps"]
+            if s.get("uses", "").startswith("mlgate-dev/")}
+    assert refs and all(r.endswith(f"@{SHA}") for r in refs)
+    assert "requirements: requirements.txt" in (fresh_repo / ".github/workflows/ml-ct.yml"
+                                                ).read_text()
+    paths = [*workflows(fresh_repo), fresh_repo / ".github/workflows/ml-ct.yml"]
+    proc = lintkit.run_actionlint(paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = lintkit.run_check_jsonschema("vendor.github-workflows", paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = lintkit.run_zizmor([fresh_repo / ".github"], cwd=fresh_repo)
+    assert "No findings to report" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+    again = run_mlgate(["init", "--dir", fresh_repo, "--ct"])
+    assert again.code == 2 and "--force" in again.error_line
+    uses = run_mlgate(["init", "--dir", fresh_repo, "--ct", "--force", "--uses", SHA])
+    assert uses.code == 2 and "--ct" in uses.error_line

@@ -32,6 +32,7 @@ def test_every_vendored_payload_is_present() -> None:
         "pull_request.opened", "pull_request.synchronize", "push", "workflow_dispatch",
         "issue_comment.created", "deployment.created", "deployment_review.requested",
         "merge_group.checks_requested", "workflow_run.completed", "pull_request_review.submitted",
+        "repository_dispatch",
     }
 
 

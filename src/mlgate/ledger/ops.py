@@ -117,7 +117,7 @@ def register(repo: Path, policy: PolicyInForce, req: RegisterRequest) -> GateRes
     head = gitio.git(repo, "rev-parse", "HEAD^{commit}").strip()
     commit, content = _artifact_at(repo, head, rel, path_arg, trained)
     digest = sha256_hex(content)
-    data = _data_record(repo, commit, lc.data, lc.data_digest)
+    data = data_record(repo, commit, lc.data, lc.data_digest)
     _check_new_version(load_index(repo), req, commit)  # bad input first (exit 2)
     results = [r for r in req.results if r.gate not in LEDGER_GATES]
     if not req.results and req.results_dir is not None:
@@ -303,7 +303,7 @@ def _committed_sha(repo: Path, commit: str, path: str) -> str | None:
     return sha256_hex(blob) if blob is not None else None
 
 
-def _data_record(repo: Path, commit: str, data_path: str | None,
+def data_record(repo: Path, commit: str, data_path: str | None,
                  mode: str = "content") -> dict[str, Any] | None:
     """What the version records about ``ledger.data``: a file of the commit (or of the work
     tree) by sha256, a committed DVC pointer with the md5 it names, or a URI with the digest

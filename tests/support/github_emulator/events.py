@@ -31,6 +31,8 @@ WANTED: dict[str, tuple[str, str | None]] = {
     "merge_group.checks_requested": ("merge_group", "checks_requested"),
     "workflow_run.completed": ("workflow_run", "completed"),
     "pull_request_review.submitted": ("pull_request_review", "submitted"),
+    # A data pipeline's "new data" event, which starts continuous training (ml-ct.yml).
+    "repository_dispatch": ("repository_dispatch", None),
 }
 
 

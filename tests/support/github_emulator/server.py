@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "issues/update-comment": ("issues:write", "pull_requests:write"),
     "issues/get": ("issues:read",),
     "issues/create": ("issues:write",),
+    "issues/list-for-repo": ("issues:read",),
+    "issues/update": ("issues:write",),
     "checks/create": ("checks:write",),
     "checks/update": ("checks:write",),
     "checks/get": ("checks:read",),
@@ -548,6 +550,29 @@ class GitHubEmulator(RepositorySettings):
     def op_issues__create(self, body: dict[str, Any], login: str, **_: Any) -> tuple[int, Any]:
         issue = self.add_issue(title=body["title"], user=login, body=body.get("body") or "")
         return 201, issue
+
+    def op_issues__list_for_repo(self, query: dict[str, list[str]],
+                                 **_: Any) -> tuple[int, Any, dict[str, str]]:
+        """Open (or ``state``) issues, newest first, optionally by ``creator``; pull requests
+        are issues too and are listed (with their ``pull_request`` key), as on GitHub."""
+        state = query.get("state", ["open"])[0]
+        creator = query.get("creator", [None])[0]
+        items = [i for i in sorted(self.issues.values(), key=lambda i: -i["number"])
+                 if state in ("all", i["state"])
+                 and (creator is None or i["user"]["login"] == creator)]
+        return self._page(items, query, f"/repos/{self.repository}/issues")
+
+    def op_issues__update(self, params: dict[str, str], body: dict[str, Any],
+                          **_: Any) -> tuple[int, Any]:
+        issue = self._issue(params["issue_number"])
+        for key in ("title", "body"):
+            if key in body:
+                issue[key] = body[key]
+        if body.get("state") in ("open", "closed"):
+            issue["state"] = body["state"]
+            issue["closed_at"] = _now() if body["state"] == "closed" else None
+        issue["updated_at"] = _now()
+        return 200, issue
 
     def op_pulls__get(self, params: dict[str, str], **_: Any) -> tuple[int, Any]:
         pull = self.pulls.get(int(params["pull_number"]))
