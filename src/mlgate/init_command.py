@@ -48,6 +48,8 @@ TEMPLATES = {
 }
 # `mlgate init --ct`: the continuous-training workflow, added to a repository init set up.
 CT_TEMPLATES = {".github/workflows/ml-ct.yml": "mlgate-ct.yml"}
+# `mlgate init --batch`: the batch-scoring workflow (mlgate predict), likewise.
+BATCH_TEMPLATES = {".github/workflows/ml-batch.yml": "mlgate-batch.yml"}
 
 _CALLER_PR = """\
 # mlgate pull-request gate: calls mlgate's reusable workflow (written by `mlgate init`).
@@ -162,6 +164,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "(retrain when the data changed, gate, register, staging, ask for the production "
         "approval; see docs/ct.md), next to the workflows `mlgate init` wrote",
     )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="write only the batch-scoring workflow, .github/workflows/ml-batch.yml (score "
+        "each batch with the production version behind the data gate; see docs/batch.md), "
+        "next to the workflows `mlgate init` wrote; may be given with --ct",
+    )
     parser.set_defaults(handler=run_init)
 
 
@@ -181,11 +190,14 @@ def run_init(args: argparse.Namespace) -> GateResult:
     requirements = REQUIREMENTS if (root / REQUIREMENTS).is_file() else None
     if args.pin is not None and not re.fullmatch(r"[\w.-]+", args.pin):
         raise InputError(f"{args.pin!r} is not a git ref (a tag or commit SHA)", "--pin")
-    if getattr(args, "ct", False):
+    extra = {**(CT_TEMPLATES if getattr(args, "ct", False) else {}),
+             **(BATCH_TEMPLATES if getattr(args, "batch", False) else {})}
+    if extra:
         if args.uses is not None:
-            raise InputError("continuous training has no reusable workflow yet; write the "
-                             "self-contained one (without --uses)", "--ct")
-        files = render_ct(requirements, args.pin)
+            flag = "--ct" if getattr(args, "ct", False) else "--batch"
+            raise InputError("continuous training and batch scoring have no reusable workflow "
+                             "yet; write the self-contained one (without --uses)", flag)
+        files = render_extra(extra, requirements, args.pin)
     else:
         files = render_files(model, branch, args.uses, detected, requirements, args.pin)
     targets = {root / rel: text for rel, text in files.items()}
@@ -316,10 +328,17 @@ def render_files(
 
 
 def render_ct(requirements: str | None = None, pin: str | None = None) -> dict[str, str]:
-    """The continuous-training workflow, pinned and with the requirements filled in as
-    :func:`render_files` does for the PR and release workflows."""
+    """The continuous-training workflow (see :func:`render_extra`)."""
+    return render_extra(CT_TEMPLATES, requirements, pin)
+
+
+def render_extra(templates: dict[str, str], requirements: str | None = None,
+                 pin: str | None = None) -> dict[str, str]:
+    """Workflows added next to the starter ones (continuous training, batch scoring), pinned
+    and with the requirements filled in as :func:`render_files` does for the PR and release
+    workflows."""
     out: dict[str, str] = {}
-    for rel, template_name in CT_TEMPLATES.items():
+    for rel, template_name in templates.items():
         text = (templates_dir() / template_name).read_text(encoding="utf-8")
         text = _OWN_ACTION.sub(rf"\g<1>@{pin or 'v' + __version__}", text)
         if requirements:

@@ -339,3 +339,31 @@ def test_init_ct_adds_the_continuous_training_workflow(fresh_repo: Path) -> None
     assert again.code == 2 and "--force" in again.error_line
     uses = run_mlgate(["init", "--dir", fresh_repo, "--ct", "--force", "--uses", SHA])
     assert uses.code == 2 and "--ct" in uses.error_line
+
+
+def test_init_batch_adds_the_batch_scoring_workflow(fresh_repo: Path) -> None:
+    """`mlgate init --batch` (with --ct too): the batch workflow next to the others, pinned,
+    the project's requirements filled in, and every check passes."""
+    assert run_mlgate(["init", "--dir", fresh_repo, "--pin", SHA]).code == 0
+    (fresh_repo / "requirements.txt").write_text("scikit-learn>=1.4\n")
+    before = {rel: (fresh_repo / rel).read_text() for rel in WRITTEN}
+    result = run_mlgate(["init", "--dir", fresh_repo, "--batch", "--ct", "--pin", SHA])
+    assert result.code == 0, result.stderr
+    assert {rel: (fresh_repo / rel).read_text() for rel in WRITTEN} == before
+    batch_path = fresh_repo / ".github/workflows/ml-batch.yml"
+    assert (fresh_repo / ".github/workflows/ml-ct.yml").is_file()
+    batch = lintkit.load(batch_path)
+    assert set(batch["on"]) == {"schedule", "workflow_dispatch"}
+    assert batch["permissions"] == {}
+    assert batch["jobs"]["predict"]["permissions"] == {"contents": "write"}
+    refs = {s["uses"] for job in batch["jobs"].values() for s in job["steps"]
+            if s.get("uses", "").startswith("mlgate-dev/")}
+    assert refs and all(r.endswith(f"@{SHA}") for r in refs)
+    assert "requirements: requirements.txt" in batch_path.read_text()
+    paths = [*workflows(fresh_repo), batch_path]
+    proc = lintkit.run_actionlint(paths)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = lintkit.run_zizmor([fresh_repo / ".github"], cwd=fresh_repo)
+    assert "No findings to report" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    uses = run_mlgate(["init", "--dir", fresh_repo, "--batch", "--force", "--uses", SHA])
+    assert uses.code == 2 and "--batch" in uses.error_line

@@ -46,7 +46,7 @@ def test_each_profile_expands_to_a_valid_config_and_policy(name: str) -> None:
 def test_the_profiles_differ_where_the_docs_say() -> None:
     got = {n: apply_profile(minimal(n), "mlgate.yaml") for n in PROFILES}
     assert got["batch"]["pipeline"] == {"pr": ["data", "model"],
-                                        "release": ["data", "model", "register", "promote"]}
+                                        "release": ["data", "model", "register"]}
     for name in ("online", "critical"):
         assert got[name]["pipeline"]["pr"] == ["data", "model", "load"]
         assert got[name]["ledger"]["stages"]["production"]["gates"] == ["data", "model", "load"]
@@ -64,8 +64,7 @@ def test_own_keys_win_mapping_by_mapping() -> None:
         "stages": {"production": {"approvals": {"min": 3, "approvers": ["alice", "bob", "carol"]}},
                    "canary": {"promotes_from": "staging"}}})
     out = apply_profile(own, "mlgate.yaml")
-    assert out["pipeline"] == {"pr": ["data"], "release": ["data", "model", "load", "register",
-                                                        "promote"]}
+    assert out["pipeline"] == {"pr": ["data"], "release": ["data", "model", "load", "register"]}
     production = out["ledger"]["stages"]["production"]
     assert production["approvals"] == {"min": 3, "approvers": ["alice", "bob", "carol"],
                                        "source": "github", "self_approval": False}
