@@ -122,7 +122,6 @@ def histograms(frame: DataFrame, columns: Sequence[str], grids: Sequence[np.ndar
     """
     if not columns:
         return []
-    from pyspark.ml.feature import Bucketizer
     from pyspark.sql import functions as F
 
     inputs = [f"_v{i}" for i in range(len(columns))]
@@ -132,13 +131,9 @@ def histograms(frame: DataFrame, columns: Sequence[str], grids: Sequence[np.ndar
         *[F.col(quote(c)).cast("double").alias(x) for c, x in zip(columns, raw, strict=True)])
     right = [_splits(np.asarray(e, dtype=np.float64)) for e in grids]
     left = [_splits(np.nextafter(np.asarray(e, dtype=np.float64), np.inf)) for e in grids]
-    bucketizer = Bucketizer(
-        splitsArray=[s.tolist() for s in right + left],
-        inputCols=inputs + inputs,
-        outputCols=[f"_r{i}" for i in range(len(inputs))] + [f"_l{i}" for i in
-                                                            range(len(inputs))],
-        handleInvalid="keep")  # nulls (missing or not finite) pass through as null
-    bucketed = bucketizer.transform(prepared)
+    bucketed = bucketize(prepared, right + left, inputs + inputs,
+                         [f"_r{i}" for i in range(len(inputs))]
+                         + [f"_l{i}" for i in range(len(inputs))])
     # One key per (column, cell): column * width + cell, exploded and counted in the JVM.
     # Cell -1 holds nulls and NaN, -2 the infinities (a value Bucketizer left null).
     width = max(2 * len(e) + 1 for e in grids) + 2
@@ -162,6 +157,48 @@ def _splits(edges: np.ndarray) -> np.ndarray:
     whose next double is +inf needs no bucket of its own above it)."""
     inner = edges[np.isfinite(edges)]
     return np.concatenate([[-np.inf], inner, [np.inf]])
+
+
+def bucketize(frame: DataFrame, splits: Sequence[np.ndarray], inputs: Sequence[str],
+              outputs: Sequence[str]) -> DataFrame:
+    """A multi-column :class:`pyspark.ml.feature.Bucketizer` (``handleInvalid="keep"``: nulls
+    pass through as null) applied to ``frame``.
+
+    Why not simply ``Bucketizer(splitsArray=...)`` on a classic session: pyspark hands the
+    splits to the JVM through Py4J one number at a time, and 80 grids of 4,000 edges took
+    20 s of the 22 s the whole 100,000-row pass took. Here each grid crosses as one byte
+    array and the Bucketizer is built in the JVM. A Spark Connect session sends the
+    parameters in one message, so it uses pyspark's own class.
+    """
+    from pyspark.sql import DataFrame as ClassicFrame
+
+    if not isinstance(frame, ClassicFrame) or not hasattr(frame, "_jdf"):
+        from pyspark.ml.feature import Bucketizer
+
+        return Bucketizer(splitsArray=[s.tolist() for s in splits], inputCols=list(inputs),
+                          outputCols=list(outputs), handleInvalid="keep").transform(frame)
+    session = frame.sparkSession
+    gateway: Any = session.sparkContext._gateway
+    jvm = gateway.jvm
+    order = jvm.java.nio.ByteOrder.LITTLE_ENDIAN
+    rows = gateway.new_array(jvm.double, len(splits), 0)
+    for i, bounds in enumerate(splits):
+        values = np.ascontiguousarray(bounds, dtype="<f8")
+        row = gateway.new_array(jvm.double, len(values))
+        jvm.java.nio.ByteBuffer.wrap(bytearray(values.tobytes())).order(order) \
+            .asDoubleBuffer().get(row)
+        rows[i] = row
+
+    def strings(names: Sequence[str]) -> Any:
+        out = gateway.new_array(jvm.java.lang.String, len(names))
+        for k, name in enumerate(names):
+            out[k] = name
+        return out
+
+    bucketizer = (jvm.org.apache.spark.ml.feature.Bucketizer().setSplitsArray(rows)
+                  .setInputCols(strings(inputs)).setOutputCols(strings(outputs))
+                  .setHandleInvalid("keep"))
+    return ClassicFrame(bucketizer.transform(frame._jdf), session)
 
 
 def category_counts(frame: DataFrame, columns: Sequence[str]) -> list[dict[str, int]]:

@@ -105,10 +105,13 @@ def _numeric(profile: ReferenceProfile, current: DataFrame, cols: list[str],
     with np.errstate(divide="ignore", invalid="ignore"):  # columns without finite data values
         stats = drift_stats.drift_from_histograms(binned)
 
+    bounds = {cols[i]: (r.minimum, r.maximum) for i, r in enumerate(refs)
+              if r is not None and stats.outside_cur[i]}
+    examples = _outside_examples(current, bounds)
+
     def outside(i: int, count: int) -> dict[str, Any]:
-        ref = refs[i]
-        assert ref is not None
-        return _outside_range(current, cols[i], ref.minimum, ref.maximum, count)
+        return {"outside_reference_range": count, "reference_range": list(bounds[cols[i]]),
+                "example_rows": examples.get(cols[i], [])}
 
     return numeric_outcomes(cols, [r for r in refs if r is not None], stats, hist[0].rows,
                             rules, label, checks, broken, outside)
@@ -133,14 +136,31 @@ def _categorical(profile: ReferenceProfile, current: DataFrame, cols: list[str],
                                 examples)
 
 
-def _outside_range(current: DataFrame, col: str, lo: float, hi: float, count: int
-                   ) -> dict[str, Any]:
-    """The count from the histogram, and a few rows holding such values (Spark rows carry
-    no position, so they are shown without one)."""
-    x = counts.finite_value(col)
-    rows = current.where((x < lo) | (x > hi)).limit(EXAMPLES).collect()
-    return {"outside_reference_range": count, "reference_range": [lo, hi],
-            "example_rows": [r.asDict() for r in rows]}
+def _outside_examples(current: DataFrame, bounds: dict[str, tuple[float, float]]
+                      ) -> dict[str, list[dict[str, Any]]]:
+    """Up to 3 rows per column holding a finite value outside the reference's range, from one
+    job for all columns (the counts come from the histograms). Such rows are rare, so the
+    job stops early; a column may get fewer examples when others filled the limit. Spark rows
+    carry no position, so they are shown without one."""
+    if not bounds:
+        return {}
+    from functools import reduce
+
+    def off(col: str) -> Any:
+        x, (lo, hi) = counts.finite_value(col), bounds[col]
+        return (x < lo) | (x > hi)
+
+    rows = current.where(reduce(lambda a, b: a | b, [off(c) for c in bounds])) \
+        .limit(EXAMPLES * len(bounds)).collect()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        values = row.asDict()
+        for col, (lo, hi) in bounds.items():
+            x = values.get(col)
+            if (isinstance(x, int | float) and np.isfinite(x) and (x < lo or x > hi)
+                    and len(out.setdefault(col, [])) < EXAMPLES):
+                out[col].append(values)
+    return out
 
 
 def _type_examples(current: DataFrame, col: str, profile: ReferenceProfile) -> list[Any]:

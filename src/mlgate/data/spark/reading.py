@@ -95,11 +95,10 @@ def _kept(file: Path, name: str, keep: contextlib.ExitStack) -> Path:
 
 
 def _parse(spark: SparkSession, file: Path, source: str, role: str, name: str) -> DataFrame:
-    """A fetched copy, named in errors as its ``source``; ``name`` picks the format."""
+    """A fetched copy (named ``name``, whose suffix picks the format), named in errors as its
+    ``source``."""
     if file.stat().st_size == 0:
         raise InputError(f"{role} file is empty (0 bytes)", source)
-    if not file.name.endswith(name):
-        file = file.rename(file.with_name(name))
     try:
         return read_frame(spark, file, role)
     except InputError as exc:
