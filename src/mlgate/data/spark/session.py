@@ -8,7 +8,9 @@ typo costs no waiting and names the field it came from.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +77,10 @@ def get_session(master: str | None = None, config: dict[str, Any] | None = None,
         _reachable(url, where)
     builder: Any = SparkSession.builder.appName("mlgate data gate")
     builder = builder.remote(url) if url.startswith("sc://") else builder.master(url)
+    if url.startswith("local"):
+        # mlgate's own passes run no Python on the data, but a GX expectation may; pyspark
+        # would start its workers with whatever ``python3`` is on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**_DEFAULTS, **(config or {})}.items():
         builder = builder.config(str(key), str(value))
     try:
