@@ -43,11 +43,15 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
     from mlgate.data.spark import contract as spark_contract
     from mlgate.data.spark.reading import read
     from mlgate.data.spark.session import get_session
-    from mlgate.data.suites import load_suite
+    from mlgate.data.suites import load_suite, without_column
 
     suites = [load_suite(p, display(p)) for p in settings.suites]
-    compiled = (contract_mod.compile_contract(settings.contract, settings.contract_source)
-                if settings.contract else [])
+    contract = settings.contract
+    if settings.unlabelled and settings.target:  # a batch to score: no target column
+        suites = [without_column(s, settings.target) for s in suites]
+        contract = contract_mod.without_column(contract, settings.target) if contract else None
+    compiled = (contract_mod.compile_contract(contract, settings.contract_source)
+                if contract else [])
     spark = get_session(settings.spark_master, settings.spark_config, settings.spark_source)
     result = GateResult(gate="data")
     data_name = display(settings.data)
@@ -57,8 +61,8 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
         rows, infinities = spark_contract.rows_and_infinities(frame)
         if settings.check_finite:
             result.checks += spark_contract.finite_checks(frame, infinities)
-        if settings.contract:
-            dtype_checks, failed = spark_contract.dtype_checks(settings.contract, frame,
+        if contract:
+            dtype_checks, failed = spark_contract.dtype_checks(contract, frame,
                                                                settings.contract_source)
             checks = run_expectations(frame, contract_mod.runnable(compiled, frame, failed),
                                       contract_mod.PREFIX)
