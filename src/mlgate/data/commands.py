@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--config", metavar="FILE",
                    help="mlgate.yaml to read the `data:` section from "
                    "(default: ./mlgate.yaml when it exists)")
+    p.add_argument("--engine", choices=("pandas", "spark"),
+                   help="compute on pandas (in memory) or Spark (local[*] unless "
+                   "data.spark.master names a cluster); default: data.engine, else pandas")
     p.add_argument("--evidence-dir", metavar="DIR",
                    help="write evidence files (the compiled contract suite) here")
     p.set_defaults(handler=_validate_data)
@@ -71,7 +74,7 @@ def _validate_data(args: argparse.Namespace) -> GateResult:
     config = find_config(args.config)
     flags = {"data": args.data, "reference": args.reference, "suites": args.suites,
              "contract": args.contract, "training": args.training, "serving": args.serving,
-             "target": args.target}
+             "target": args.target, "engine": args.engine}
     if config is not None:
         settings = from_sources(config.section("data"), config.resolve, config.where, **flags,
                                 config_file=config.path, model=config.section("model"))

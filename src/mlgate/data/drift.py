@@ -8,7 +8,9 @@ more than ``max_drift_share`` of the compared columns drifted (Evidently's data-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +28,8 @@ from mlgate.result import CheckResult, Status, Table
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlgate.data.reference_profile import ReferenceProfile
+    from mlgate.data.drift_stats import NumericDrift, NumericReference
+    from mlgate.data.reference_profile import ColumnProfile, ReferenceProfile
 
 EXAMPLES = 3
 
@@ -66,16 +69,44 @@ def compare(
         excluded_cols = [c for c in reference.columns if str(c) in set(rules.exclude)]
         reference = build(reference.drop(columns=excluded_cols), summaries=False)
     profile = reference
+    checks: list[CheckResult] = []
+    broken: list[str] = []
+    common = shared_columns(profile, [str(c) for c in current.columns], rules, label,
+                            ref_source, cur_source, checks, broken)
+    numeric, categorical = [], []
+    by_name = {str(c): c for c in current.columns}
+    for col in common:
+        r, c = profile.columns[col], current[by_name[col]]
+        c_kind = ("datetime" if t.is_datetime64_any_dtype(c) else
+                  "numeric" if t.is_numeric_dtype(c) and not t.is_bool_dtype(c)
+                  else "categorical")
+        kind = column_kind(r, c_kind, str(c.dtype), label, ref_source, cur_source, checks,
+                           broken, partial(_type_examples, c, r.kind == "numeric"))
+        if kind == "numeric":
+            numeric.append(col)
+        elif kind == "categorical":
+            categorical.append(col)
+    if any(k != v for k, v in by_name.items()):  # Parquet may label columns with non-text
+        current = current.rename(columns={v: k for k, v in by_name.items()})
+    judged = _numeric(profile, current, numeric, rules, checks, broken, label)
+    judged += _categorical(profile, current, categorical, rules, checks, broken, label)
+    return judge(judged, broken, checks, rules, label, outcomes)
+
+
+def shared_columns(profile: ReferenceProfile, current: list[str], rules: DriftRules,
+                   label: str, ref_source: str, cur_source: str, checks: list[CheckResult],
+                   broken: list[str]) -> list[str]:
+    """The reference's columns (less ``exclude``) that ``current`` also has, in reference
+    order; a failing check per reference column missing from ``current`` (recorded in
+    ``broken``) and a warning per new column. Shared by both engines (pandas, Spark)."""
     excluded = set(rules.exclude)
     ref_cols = [c for c in profile.columns if c not in excluded]
-    cur_cols = {str(c) for c in current.columns}
+    cur_cols = set(current)
     common = [c for c in ref_cols if c in cur_cols]
     if not common:
         raise InputError(
             f"shares no columns with {cur_source} (nothing to compare for {label}; "
             f"columns: {', '.join(ref_cols[:5])})", ref_source)
-    checks: list[CheckResult] = []
-    broken: list[str] = []
     for col in ref_cols:
         if col not in cur_cols:
             broken.append(col)
@@ -88,35 +119,41 @@ def compare(
         checks.append(CheckResult(f"{label}: {col}", Status.WARN,
                                   f"column {col!r} is not in {ref_source}; no {label} computed",
                                   value="new column", details={"column": col}))
-    numeric, categorical = [], []
-    by_name = {str(c): c for c in current.columns}
-    for col in common:
-        r, c = profile.columns[col], current[by_name[col]]
-        if r.kind == "datetime" or t.is_datetime64_any_dtype(c):
-            checks.append(CheckResult(f"{label}: {col}", Status.WARN,
-                                      f"datetime column {col!r} is not compared; add it to "
-                                      f"{label}.exclude", value="datetime",
-                                      details={"column": col}))
-            continue
-        r_num = r.kind == "numeric"
-        c_num = t.is_numeric_dtype(c) and not t.is_bool_dtype(c)
-        if r_num != c_num:
-            broken.append(col)
-            kinds = ("numeric" if r_num else "non-numeric", "numeric" if c_num else "non-numeric")
-            checks.append(CheckResult(
-                f"{label}: {col}", Status.FAIL,
-                f"column {col!r} is {kinds[1]} ({c.dtype}) in {cur_source} but {kinds[0]} "
-                f"({r.dtype}) in {ref_source}", value=str(c.dtype), threshold=r.dtype,
-                details={"column": col, "examples": _type_examples(c, r_num)},
-            ))
-        elif r_num:
-            numeric.append(col)
-        else:
-            categorical.append(col)
-    if any(k != v for k, v in by_name.items()):  # Parquet may label columns with non-text
-        current = current.rename(columns={v: k for k, v in by_name.items()})
-    judged = _numeric(profile, current, numeric, rules, checks, broken, label)
-    judged += _categorical(profile, current, categorical, rules, checks, broken, label)
+    return common
+
+
+def column_kind(ref: ColumnProfile, cur_kind: str, cur_dtype: str, label: str,
+                ref_source: str, cur_source: str, checks: list[CheckResult],
+                broken: list[str], examples: Callable[[], list[Any]]) -> str | None:
+    """``numeric`` or ``categorical`` when the column can be compared, else None after
+    adding its check: a datetime column warns, a column numeric on one side only fails (and
+    ``examples()`` shows current values that are not numbers, or are)."""
+    col = ref.name
+    if ref.kind == "datetime" or cur_kind == "datetime":
+        checks.append(CheckResult(f"{label}: {col}", Status.WARN,
+                                  f"datetime column {col!r} is not compared; add it to "
+                                  f"{label}.exclude", value="datetime",
+                                  details={"column": col}))
+        return None
+    r_num, c_num = ref.kind == "numeric", cur_kind == "numeric"
+    if r_num != c_num:
+        broken.append(col)
+        kinds = ("numeric" if r_num else "non-numeric", "numeric" if c_num else "non-numeric")
+        checks.append(CheckResult(
+            f"{label}: {col}", Status.FAIL,
+            f"column {col!r} is {kinds[1]} ({cur_dtype}) in {cur_source} but {kinds[0]} "
+            f"({ref.dtype}) in {ref_source}", value=cur_dtype, threshold=ref.dtype,
+            details={"column": col, "examples": examples()},
+        ))
+        return None
+    return "numeric" if r_num else "categorical"
+
+
+def judge(judged: list[ColumnOutcome], broken: list[str], checks: list[CheckResult],
+          rules: DriftRules, label: str, outcomes: list[ColumnOutcome] | None
+          ) -> tuple[list[CheckResult], Table]:
+    """Per-column checks, the data-set rule and the table from computed outcomes (both
+    engines end here, so their verdicts are worded and decided alike)."""
     for out in judged:
         checks.append(_column_check(out, rules, label))
     if outcomes is not None:
@@ -175,7 +212,7 @@ def _decide(method: str, stats: dict[str, float], threshold: float) -> tuple[flo
 def _numeric(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
              rules: DriftRules, checks: list[CheckResult], broken: list[str],
              label: str) -> list[ColumnOutcome]:
-    from mlgate.data.drift_stats import NumericReference, numeric_drift
+    from mlgate.data.drift_stats import numeric_drift
 
     usable: list[str] = []
     refs: list[NumericReference] = []
@@ -193,8 +230,25 @@ def _numeric(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
         return []
     with np.errstate(divide="ignore", invalid="ignore"):  # columns without finite data values
         stats = numeric_drift(refs, curs)
+
+    def outside(i: int, count: int) -> dict[str, Any]:
+        return _outside_range(current, usable[i], curs[i], refs[i].minimum, refs[i].maximum,
+                              count)
+
+    return numeric_outcomes(usable, refs, stats, len(current), rules, label, checks, broken,
+                            outside)
+
+
+def numeric_outcomes(cols: list[str], refs: list[NumericReference], stats: NumericDrift,
+                     rows: int, rules: DriftRules, label: str, checks: list[CheckResult],
+                     broken: list[str], outside: Callable[[int, int], dict[str, Any]]
+                     ) -> list[ColumnOutcome]:
+    """Method, threshold, verdict and details per numeric column from its statistics (both
+    engines). ``rows``: the current data's; ``outside(i, count)``: the details of column
+    ``i``'s ``count`` values outside the reference's range (with example rows if the engine
+    can show them)."""
     out = []
-    for i, col in enumerate(usable):
+    for i, col in enumerate(cols):
         if stats.n_cur[i] == 0:
             broken.append(col)
             checks.append(_no_values(label, col, "data"))
@@ -209,11 +263,10 @@ def _numeric(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
             n_reference=int(stats.n_ref[i]), n_data=int(stats.n_cur[i]),
             ks_resolution=_round(stats.ks_resolution[i]),
             null_share_reference=round(ref.nulls / ref.rows, 4),
-            null_share_data=round(int(stats.nulls_cur[i]) / len(current), 4),
+            null_share_data=round(int(stats.nulls_cur[i]) / rows, 4),
             nonfinite_data=int(stats.nonfinite_cur[i]))
         if stats.outside_cur[i]:
-            details.update(_outside_range(current, col, curs[i], ref.minimum, ref.maximum,
-                                          int(stats.outside_cur[i])))
+            details.update(outside(i, int(stats.outside_cur[i])))
         out.append(ColumnOutcome(col, "numeric", method, value, threshold, drifted, details))
     return out
 
@@ -227,19 +280,39 @@ def _no_values(label: str, col: str, side: str) -> CheckResult:
 def _categorical(profile: ReferenceProfile, current: pd.DataFrame, cols: list[str],
                  rules: DriftRules, checks: list[CheckResult], broken: list[str],
                  label: str) -> list[ColumnOutcome]:
+    from mlgate.data.reference_profile import category_counts
+
+    counted = [category_counts(current[col]) for col in cols]
+    nulls = [float(current[col].isna().mean()) for col in cols]
+
+    def examples(col: str, unseen: list[str]) -> list[dict[str, Any]]:
+        return _rows(current, current[col].astype(str).isin(unseen))
+
+    return categorical_outcomes(profile, cols, counted, nulls, rules, label, checks, broken,
+                                examples)
+
+
+def categorical_outcomes(profile: ReferenceProfile, cols: list[str],
+                         counted: list[dict[str, int]], null_shares: list[float],
+                         rules: DriftRules, label: str, checks: list[CheckResult],
+                         broken: list[str],
+                         examples: Callable[[str, list[str]], list[dict[str, Any]]]
+                         ) -> list[ColumnOutcome]:
+    """Statistics, verdict and details per categorical column from the reference's and the
+    data's category counts (both engines). ``examples(col, unseen)`` gives a few rows holding
+    categories the reference never saw (the Spark engine fetches them with ``limit``)."""
     import pandas as pd
 
     from mlgate.data.drift_stats import categorical_drift
-    from mlgate.data.reference_profile import category_counts
 
     usable: list[str] = []
     ref_rows: list[np.ndarray] = []
     cur_rows: list[np.ndarray] = []
     extras: dict[str, dict[str, Any]] = {}
-    for col in cols:
+    for col, current, null_share in zip(cols, counted, null_shares, strict=True):
         ref = profile.columns[col]
         r_counts = pd.Series(ref.counts or {}, dtype=np.float64)
-        c_counts = pd.Series(category_counts(current[col]), dtype=np.float64)
+        c_counts = pd.Series(current, dtype=np.float64)
         if r_counts.sum() == 0 or c_counts.sum() == 0:
             broken.append(col)
             side = "reference" if r_counts.sum() == 0 else "data"
@@ -254,13 +327,12 @@ def _categorical(profile: ReferenceProfile, current: pd.DataFrame, cols: list[st
         unseen = [str(v) for v in c_counts.index if v not in r_counts.index]
         extras[col] = {
             "null_share_reference": round(ref.nulls / profile.rows, 4),
-            "null_share_data": round(float(current[col].isna().mean()), 4),
+            "null_share_data": round(null_share, 4),
             "categories": len(labels),
         }
         if unseen:
             extras[col]["unseen_categories"] = unseen[:5]
-            mask = current[col].astype(str).isin(unseen[:5])
-            extras[col]["example_rows"] = _rows(current, mask)
+            extras[col]["example_rows"] = examples(col, unseen[:5])
     if not usable:
         return []
     width = max(len(r) for r in ref_rows)

@@ -61,6 +61,8 @@ PSI_BINS = 10
 SAMPLE = 100_000
 EXACT_LIMIT = 50_000
 ASYMP_N = 10_000
+REFERENCE_SEED = 0  # the reference's subsample (grid)
+CURRENT_SEED = 1  # the current data's (refining an exact reference's grid)
 
 
 @dataclass
@@ -124,7 +126,9 @@ class CategoricalDrift:
 
 
 @dataclass
-class _Binned:
+class Binned:
+    """Both sides of one numeric column on one grid, and the current side's extras."""
+
     ref: np.ndarray  # interleaved histograms on the same grid
     cur: np.ndarray
     starts: np.ndarray  # cell where each PSI (decile) bin starts
@@ -146,17 +150,35 @@ def reference_stats(values: np.ndarray, fine_bins: int = FINE_BINS,
     if not len(clean):
         return None
     nulls = int(np.isnan(values).sum()) if len(clean) < len(values) else 0
-    sample = np.sort(_sample(clean, SAMPLE, np.random.default_rng(0)))
-    deciles = np.unique(_quantiles(sample, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
-    if len(clean) <= exact_limit:
-        edges = np.unique(np.concatenate([clean, deciles]))
-    else:
-        edges = np.unique(np.concatenate([
-            _quantiles(sample, np.linspace(0, 1, fine_bins + 1)), deciles,
-            [clean.min(), clean.max()]]))
+    sample = np.sort(_sample(clean, SAMPLE, np.random.default_rng(REFERENCE_SEED)))
+    edges, deciles = reference_grid(sample, len(clean), float(clean.min()), float(clean.max()),
+                                    fine_bins, exact_limit)
     counts, _, _ = _Binner(edges, len(clean)).histogram(clean)
     return NumericReference(edges, counts, deciles, len(values), nulls,
                             len(values) - len(clean) - nulls)
+
+
+def reference_grid(sample: np.ndarray, n: int, low: float, high: float,
+                   fine_bins: int = FINE_BINS, exact_limit: int = EXACT_LIMIT
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Edges and PSI deciles of a reference column with ``n`` finite values from ``low`` to
+    ``high``, given its sorted subsample (every finite value when ``n <= SAMPLE``: see
+    :func:`sample_positions`). One function for every engine that profiles a reference, so
+    a grid depends on the values only, never on who counted them."""
+    deciles = np.unique(_quantiles(sample, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+    if n <= exact_limit:
+        return np.unique(np.concatenate([sample, deciles])), deciles
+    return np.unique(np.concatenate([
+        _quantiles(sample, np.linspace(0, 1, fine_bins + 1)), deciles, [low, high]])), deciles
+
+
+def sample_positions(n: int, seed: int, size: int = SAMPLE) -> np.ndarray | None:
+    """Which of ``n`` finite values (in data order) the subsample takes: None for all of
+    them. Positions, not values, so that an engine that cannot hold the column (Spark) can
+    fetch the very same subsample."""
+    if n <= size:
+        return None
+    return np.random.default_rng(seed).integers(0, n, size=size)
 
 
 def numeric_drift(
@@ -169,7 +191,7 @@ def numeric_drift(
     """Statistics for pairs of columns: the reference as float64 values or as its saved
     :class:`NumericReference`, the current data as float64 values (NaN for missing). Each
     side needs at least one finite value."""
-    def one(pair: tuple[np.ndarray | NumericReference, np.ndarray]) -> _Binned:
+    def one(pair: tuple[np.ndarray | NumericReference, np.ndarray]) -> Binned:
         ref = pair[0]
         if not isinstance(ref, NumericReference):
             built = reference_stats(ref, fine_bins, exact_limit)
@@ -185,6 +207,13 @@ def numeric_drift(
             binned = list(pool.map(one, pairs))
     else:
         binned = [one(p) for p in pairs]
+    return drift_from_histograms(binned)
+
+
+def drift_from_histograms(binned: Sequence[Binned]) -> NumericDrift:
+    """Every numeric statistic from the two histograms of each column on its grid. The one
+    place the formulas live: the pandas engine bins with numpy, the Spark engine in the JVM,
+    and both end here."""
     n_ref = np.array([b.ref.sum() for b in binned], dtype=np.float64)
     n_cur = np.array([b.cur.sum() for b in binned], dtype=np.float64)
     fine_r, fine_c = _pad([b.ref for b in binned]), _pad([b.cur for b in binned])
@@ -293,33 +322,60 @@ def _pad(rows: list[np.ndarray]) -> np.ndarray:
 def _sample(values: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     if len(values) <= size:
         return values
-    return values[rng.integers(0, len(values), size=size)]
+    return values[rng.integers(0, len(values), size=size)]  # as sample_positions
 
 
 def _bin_current(ref: NumericReference, values: np.ndarray, fine_bins: int,
-                 exact_limit: int) -> _Binned:
+                 exact_limit: int) -> Binned:
     """The current column's histogram on the reference's grid (refined when that is exact)."""
-    edges, ref_counts = ref.edges, ref.counts
+    extra = None
     if ref.exact:
-        # Every reference value is an edge, so its counts move to a finer grid unchanged.
         clean = finite(values)
-        if len(clean) <= exact_limit:
-            extra = np.unique(clean)
-        else:
-            sample = np.sort(_sample(clean, SAMPLE, np.random.default_rng(1)))
-            extra = _quantiles(sample, np.linspace(0, 1, fine_bins + 1))
+        sample = (clean if len(clean) <= exact_limit
+                  else np.sort(_sample(clean, SAMPLE, np.random.default_rng(CURRENT_SEED))))
+        extra = refinement(sample, len(clean), fine_bins, exact_limit)
+    edges, ref_counts = current_grid(ref, extra)
+    counts, nulls, nonfinite = _Binner(edges, len(values)).histogram(values)
+    return binned(ref, edges, ref_counts, counts, nulls, nonfinite)
+
+
+def refinement(sample: np.ndarray, n: int, fine_bins: int = FINE_BINS,
+               exact_limit: int = EXACT_LIMIT) -> np.ndarray:
+    """Edges to add to an exact reference's grid from the current column's finite values
+    (``n <= exact_limit``: all of them, in any order) or its sorted subsample
+    (:func:`sample_positions` with ``CURRENT_SEED``)."""
+    if n <= exact_limit:
+        return np.unique(sample)
+    return _quantiles(sample, np.linspace(0, 1, fine_bins + 1))
+
+
+def current_grid(ref: NumericReference, extra: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The grid the current column is counted on, and the reference's histogram on it: the
+    reference's own, or, for an exact reference, refined with ``extra`` edges (every
+    reference value is an edge, so its counts move to the finer grid unchanged)."""
+    edges, ref_counts = ref.edges, ref.counts
+    if extra is not None and ref.exact:
         refined = np.union1d(edges, extra)
         if len(refined) > len(edges):
             moved = np.zeros(2 * len(refined) + 1, dtype=np.int64)
             moved[2 * np.searchsorted(refined, edges) + 1] = ref_counts[1::2]
             edges, ref_counts = refined, moved
-    counts, nulls, nonfinite = _Binner(edges, len(values)).histogram(values)
+    return edges, ref_counts
+
+
+def binned(ref: NumericReference, edges: np.ndarray, ref_counts: np.ndarray,
+           counts: np.ndarray, nulls: int, nonfinite: int) -> Binned:
+    """Both histograms of a column on the grid ``edges`` (:func:`current_grid`), with what
+    the statistics need besides: the PSI bins' first cells and the values outside the
+    reference's range (below its minimum or above its maximum: the cells before its
+    minimum's edge cell and after its maximum's)."""
     lo = 2 * int(np.searchsorted(edges, ref.minimum)) + 1  # the reference minimum's edge cell
     hi = 2 * int(np.searchsorted(edges, ref.maximum)) + 1
     outside = int(counts[:lo].sum() + counts[hi + 1:].sum())
     # PSI bin j >= 1 starts at the edge cell of decile j (bins are [d_{j-1}, d_j)).
     starts = np.concatenate([[0], 2 * np.searchsorted(edges, ref.deciles) + 1])
-    return _Binned(ref_counts, counts, starts.astype(np.intp), nulls, nonfinite, outside)
+    return Binned(ref_counts, counts, starts.astype(np.intp), nulls, nonfinite, outside)
 
 
 def _quantiles(sorted_values: np.ndarray, levels: np.ndarray) -> np.ndarray:

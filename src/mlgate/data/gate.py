@@ -54,6 +54,10 @@ def run_data_gate(
     from mlgate.data.profile import profile_against
     from mlgate.data.suites import load_suite, without_column
 
+    if settings.engine == "spark" and loaded is None:  # data already in pandas: judge it so
+        from mlgate.data.spark.gate import run_spark_gate
+
+        return run_spark_gate(settings, evidence_dir, progress)
     suites = [load_suite(p, display(p)) for p in settings.suites]
     contract = settings.contract
     if settings.unlabelled and settings.target:  # a batch to score: no target column

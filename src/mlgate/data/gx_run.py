@@ -77,7 +77,11 @@ def _validate(frame: pd.DataFrame, expectations: Sequence[Expectation]) -> list[
         context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
-        source = context.data_sources.add_pandas("mlgate")
+        # A Spark DataFrame (data.engine: spark) gets GX's Spark data source: the expectations
+        # then run as Spark jobs, on the cluster that holds the data.
+        spark = type(frame).__module__.startswith("pyspark.")
+        source = (context.data_sources.add_spark("mlgate", persist=False) if spark
+                  else context.data_sources.add_pandas("mlgate"))
         asset = source.add_dataframe_asset("data")
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
         suite = gx.ExpectationSuite(name="mlgate")
@@ -169,7 +173,7 @@ def _message(exp: Expectation, success: bool, result: dict[str, Any], value: Any
 
 def _example_rows(frame: pd.DataFrame, index_list: Any) -> list[dict[str, Any]]:
     """A few whole rows behind the unexpected values (never more than EXAMPLE_ROWS)."""
-    if not index_list:
+    if not index_list or not hasattr(frame, "iloc"):  # Spark rows have no position
         return []
     picked = []
     for item in list(index_list)[:EXAMPLE_ROWS]:

@@ -28,6 +28,8 @@ OBJECT_STORES: dict[str, tuple[str, str]] = {
 }
 WEB = ("https", "http")
 SCHEMES = ("file", *WEB, *OBJECT_STORES)
+# Read by Spark itself (data.engine: spark), through its Hadoop filesystems: never by mlgate.
+SPARK_SCHEMES = ("s3a", "s3n", "hdfs", "viewfs", "webhdfs", "wasb", "wasbs", "abfss", "dbfs")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Query parameters that carry credentials (pre-signed S3/GCS URLs, Azure SAS tokens, API keys).
 _SECRET_PARAMS = re.compile(
@@ -45,15 +47,21 @@ def is_uri(value: str | Path) -> bool:
     return isinstance(value, str) and bool(_URI.match(value))
 
 
-def location(value: str | Path, resolve: Any = Path) -> Location:
+def location(value: str | Path, resolve: Any = Path, spark: bool = False) -> Location:
     """A configured or flag value as a :data:`Location`: ``file://`` URIs and paths become
-    paths (``resolve`` makes a relative path absolute), other URIs stay strings, checked."""
+    paths (``resolve`` makes a relative path absolute), other URIs stay strings, checked.
+    ``spark``: the Spark engine reads it, so Spark's own schemes (``s3a://``, ``hdfs://``)
+    are accepted too."""
     if not is_uri(value):
         return resolve(value) if isinstance(value, str) else value
     text = str(value)
     scheme = text.split("://", 1)[0].lower()
     if scheme == "file":
         return file_path(text)
+    if spark and scheme in SPARK_SCHEMES:
+        if not urlsplit(text).netloc and scheme != "dbfs":
+            raise InputError("malformed URI: no host or bucket", shown(text))
+        return text
     check_uri(text)
     return text
 
@@ -79,8 +87,10 @@ def check_uri(uri: str) -> None:
         raise InputError(f"malformed URI: {exc}", shown(uri)) from exc
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
+        hint = (f"; {scheme}:// is read by the Spark engine (data.engine: spark)"
+                if scheme in SPARK_SCHEMES else "")
         raise InputError(f"unsupported URI scheme {scheme!r} (use a path, file://, https://, "
-                         "s3://, gs:// or az://)", shown(uri))
+                         f"s3://, gs:// or az://){hint}", shown(uri))
     host = parts.hostname if scheme in WEB else parts.netloc
     if not host:
         what = "host" if scheme in WEB else "bucket or container"

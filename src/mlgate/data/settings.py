@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlgate.data.pointer import Location, location, shown
+from mlgate.data.pointer import Location, shown
+from mlgate.data.pointer import location as pointer_location
 from mlgate.errors import InputError
 
 NUMERIC_METHODS = ("auto", "ks", "ks_stat", "psi", "js")
@@ -175,6 +176,10 @@ class DataSettings:
     # A batch to score (mlgate predict) carries no target: the contract's entry and the suites'
     # expectations about it are left out, so its absence is not a finding.
     unlabelled: bool = False
+    engine: str = "pandas"  # pandas | spark (data.engine, --engine)
+    spark_master: str | None = None  # data.spark.master: None is local[*]
+    spark_config: dict[str, Any] = field(default_factory=dict)  # data.spark.config
+    spark_source: str = "data.spark.master"  # where the master was named (messages)
 
 
 def display(path: Location) -> str:
@@ -203,6 +208,7 @@ def from_sources(
     config_file: Path | None = None,
     target: str | None = None,
     model: dict[str, Any] | None = None,
+    engine: str | None = None,
 ) -> DataSettings:
     """Merge a (schema-validated) ``data:`` section with flag values; flags win.
 
@@ -214,12 +220,23 @@ def from_sources(
     tells label drift whether the target is a class label.
     """
     cfg = section or {}
+    chosen = engine or str(cfg.get("engine") or "pandas")
+    spark = chosen == "spark"
+
+    def location(value: str | Path, resolve: Any = Path) -> Location:
+        return pointer_location(value, resolve, spark=spark)
+
     data_path = (location(data) if data
                  else location(cfg["path"], resolve) if cfg.get("path") else None)
     if data_path is None:
         raise InputError("no data to validate: pass --data FILE or set data.path in mlgate.yaml",
                          where("data", "path") if section is not None else "mlgate validate-data")
-    settings = DataSettings(data=data_path, config_file=config_file)
+    settings = DataSettings(data=data_path, config_file=config_file, engine=chosen)
+    spark_cfg = cfg.get("spark") or {}
+    if spark_cfg.get("master"):
+        settings.spark_master = str(spark_cfg["master"])
+        settings.spark_source = where("data", "spark", "master")
+    settings.spark_config = {str(k): v for k, v in (spark_cfg.get("config") or {}).items()}
     if reference:
         settings.reference = location(reference)
     elif cfg.get("reference"):
