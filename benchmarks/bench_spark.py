@@ -273,7 +273,10 @@ def bench_big(gib: float, master: str, workdir: Path, keep: bool,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("drift", "big"))
+    parser.add_argument("what", nargs="?", default="drift", choices=("drift", "big"),
+                        help="drift (default; what `make bench` runs) or big")
+    parser.add_argument("--quick", action="store_true",
+                        help="drift on 200,000 rows: a smoke run (as `make bench -- --quick`)")
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--gib", type=float, default=40.0,
                         help="in-memory size of the big table (float64 values)")
@@ -288,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         if args.what == "drift":
-            result = bench_drift(args.rows, args.master, workdir)
+            result = bench_drift(200_000 if args.quick else args.rows, args.master, workdir)
         else:
             result = bench_big(args.gib, args.master, workdir, args.keep,
                                Path(args.reuse) if args.reuse else None)
