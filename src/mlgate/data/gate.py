@@ -52,19 +52,12 @@ def run_data_gate(
     from mlgate.data.label import label_drift
     from mlgate.data.loading import read_frame
     from mlgate.data.profile import profile_against
-    from mlgate.data.suites import load_suite, without_column
 
     if settings.engine == "spark" and loaded is None:  # data already in pandas: judge it so
         from mlgate.data.spark.gate import run_spark_gate
 
         return run_spark_gate(settings, evidence_dir, progress)
-    suites = [load_suite(p, display(p)) for p in settings.suites]
-    contract = settings.contract
-    if settings.unlabelled and settings.target:  # a batch to score: no target column
-        suites = [without_column(s, settings.target) for s in suites]
-        contract = contract_mod.without_column(contract, settings.target) if contract else None
-    compiled = (contract_mod.compile_contract(contract, settings.contract_source)
-                if contract else [])
+    suites, contract, compiled = what_to_check(settings)
     compares = bool(settings.reference or settings.reference_profile)
     steps = 1 + bool(contract) + len(suites) + compares + bool(settings.training)
     result = GateResult(gate="data")
@@ -137,20 +130,44 @@ def run_data_gate(
             result.tables.append(table)
             result.figures += drift_figures(outcomes, "skew", train_name, serve_name)
         bar.update(steps)
+    if data_profile is not None:
+        result.data["profile"] = data_profile
+    return finish(result, settings, read, len(frame), [str(c) for c in frame.columns])
+
+
+def what_to_check(settings: DataSettings) -> tuple[list[Any], dict[str, Any] | None, list[Any]]:
+    """The suites, the contract and its compiled checks this run judges, for either engine: a
+    batch to score (``settings.unlabelled``) has no target column, so whatever reads it goes."""
+    from mlgate.data import contract as contract_mod
+    from mlgate.data.suites import load_suite, without_column
+
+    suites = [load_suite(p, display(p)) for p in settings.suites]
+    contract = settings.contract
+    if settings.unlabelled and settings.target:
+        suites = [without_column(s, settings.target) for s in suites]
+        contract = contract_mod.without_column(contract, settings.target) if contract else None
+    compiled = (contract_mod.compile_contract(contract, settings.contract_source)
+                if contract else [])
+    return suites, contract, compiled
+
+
+def finish(result: GateResult, settings: DataSettings, read: dict[str, dict[str, Any]],
+           rows: int, columns: list[str], engine: str | None = None) -> GateResult:
+    """Summary, outputs, evidence and run metadata, worded alike by both engines."""
     failures = result.failures
     result.summary = (
-        f"{data_name}: {len(frame)} rows x {frame.shape[1]} columns; "
-        f"{len(result.checks)} checks, {len(failures)} failed"
+        f"{display(settings.data)}: {rows} rows x {len(columns)} columns"
+        + (f" ({engine.capitalize()})" if engine else "")
+        + f"; {len(result.checks)} checks, {len(failures)} failed"
         + (f" ({', '.join(c.name for c in failures[:5])})" if failures else "")
     )
     result.data = {
         **result.data,
-        "rows": len(frame),
-        "columns": [str(c) for c in frame.columns],
+        "rows": rows,
+        "columns": columns,
+        **({"engine": engine} if engine else {}),
         "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
     }
-    if data_profile is not None:
-        result.data["profile"] = data_profile
     result.inputs = gate_inputs(settings, read)
     home = (settings.config_file.parent if settings.config_file
             else settings.data.parent if isinstance(settings.data, Path) else Path.cwd())

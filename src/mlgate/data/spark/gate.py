@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.data.pointer import SPARK_SCHEMES, Location
 from mlgate.data.settings import DataSettings, display
-from mlgate.provenance import run_meta
 from mlgate.result import GateResult
 
 if TYPE_CHECKING:
@@ -38,20 +37,13 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
                    progress: bool = True) -> GateResult:
     """:func:`mlgate.data.gate.run_data_gate` with Spark doing the reading and counting."""
     from mlgate.data import contract as contract_mod
-    from mlgate.data.gate import _interleave, features_only, gate_inputs
+    from mlgate.data.gate import _interleave, features_only, finish, what_to_check
     from mlgate.data.gx_run import run_expectations
     from mlgate.data.spark import contract as spark_contract
     from mlgate.data.spark.reading import read
     from mlgate.data.spark.session import get_session
-    from mlgate.data.suites import load_suite, without_column
 
-    suites = [load_suite(p, display(p)) for p in settings.suites]
-    contract = settings.contract
-    if settings.unlabelled and settings.target:  # a batch to score: no target column
-        suites = [without_column(s, settings.target) for s in suites]
-        contract = contract_mod.without_column(contract, settings.target) if contract else None
-    compiled = (contract_mod.compile_contract(contract, settings.contract_source)
-                if contract else [])
+    suites, contract, compiled = what_to_check(settings)
     spark = get_session(settings.spark_master, settings.spark_config, settings.spark_source)
     result = GateResult(gate="data")
     data_name = display(settings.data)
@@ -79,24 +71,7 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
             _drift(spark, settings, frame, data_name, result, read_inputs, keep)
         if settings.training and settings.serving:
             _skew(spark, settings, result, read_inputs, keep, features_only)
-    failures = result.failures
-    result.summary = (
-        f"{data_name}: {rows} rows x {len(frame.columns)} columns (Spark); "
-        f"{len(result.checks)} checks, {len(failures)} failed"
-        + (f" ({', '.join(c.name for c in failures[:5])})" if failures else "")
-    )
-    result.data = {
-        **result.data,
-        "rows": rows,
-        "columns": list(frame.columns),
-        "engine": "spark",
-        "outputs": {"data_checks": len(result.checks), "data_failed": len(failures)},
-    }
-    result.inputs = gate_inputs(settings, read_inputs)
-    home = (settings.config_file.parent if settings.config_file
-            else settings.data.parent if isinstance(settings.data, Path) else Path.cwd())
-    result.meta = run_meta(home)
-    return result
+    return finish(result, settings, read_inputs, rows, list(frame.columns), "spark")
 
 
 def baseline(spark: SparkSession, settings: DataSettings, target: str | None,
