@@ -55,8 +55,11 @@ LOAD_TARGET_KEYS = (
     "load.target.env",
     "load.target.allow_pickle",
 )
+# A Spark session's master and config decide where the data go and what code the JVM loads
+# (spark.jars, spark.plugins, spark.driver.extraJavaOptions): checked before a session starts.
+DATA_KEYS = ("data.spark",)
 LEDGER_KEYS = ("ledger",)
-TRUST_KEYS = MODEL_KEYS + REGISTRY_KEYS + LOAD_TARGET_KEYS + LEDGER_KEYS
+TRUST_KEYS = MODEL_KEYS + REGISTRY_KEYS + LOAD_TARGET_KEYS + DATA_KEYS + LEDGER_KEYS
 """Every setting that widens what mlgate executes or believes; read from the default branch."""
 
 

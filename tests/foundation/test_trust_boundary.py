@@ -195,7 +195,7 @@ def test_trust_keys_are_one_named_list() -> None:
     assert TRUST_KEYS == (
         "model.trusted_types", "model.allow_pickle", "model.code_paths",
         "model.mlflow_tracking_uri", "load.target.command", "load.target.image", "load.target.env",
-        "load.target.allow_pickle", "ledger",
+        "load.target.allow_pickle", "data.spark", "ledger",
     )
 
 
@@ -400,3 +400,15 @@ def test_a_pull_request_cannot_drop_a_gate_main_requires(pr: PullRequest) -> Non
     local = run_mlgate(["run", "--stage", "pr"], cwd=pr.repo)
     ran = json.loads((pr.repo / ".mlgate" / "results" / "pr" / "report.json").read_text())
     assert [g["gate"] for g in ran["gates"]] == ["data"], local.stdout
+
+
+def test_pr_choosing_spark_jars_is_refused_before_a_session_starts(pr: PullRequest) -> None:
+    """spark.jars (or a master of the pull request's choosing) would run its code or send the
+    data elsewhere: data.spark is read from the default branch in an untrusted run."""
+    pr.change(lambda text: text.replace(
+        "  path: data/holdout.csv\n",
+        "  path: data/holdout.csv\n  engine: spark\n"
+        "  spark: {config: {spark.jars: /tmp/evil.jar}}\n", 1))
+    result = pr.run("validate-data", "--quiet")
+    assert_refused(result, "data.spark", pr.line_of("spark: {config"), "pull_request")
+    assert "pyspark" not in result.stderr.lower()

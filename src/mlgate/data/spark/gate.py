@@ -44,6 +44,11 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
     from mlgate.data.spark.session import get_session
 
     suites, contract, compiled = what_to_check(settings)
+    if settings.config_file is not None:  # a pull request cannot choose the cluster or JARs
+        from mlgate.config import load_config
+        from mlgate.trust import DATA_KEYS, check_unchanged
+
+        check_unchanged(load_config(settings.config_file), DATA_KEYS)
     spark = get_session(settings.spark_master, settings.spark_config, settings.spark_source)
     result = GateResult(gate="data")
     data_name = display(settings.data)
