@@ -246,9 +246,14 @@ def bench_big(gib: float, master: str, workdir: Path, keep: bool,
                            "on_disk_gib": round(on_disk / 2**30, 1), "files": files,
                            "write_seconds": round(written), "machine_gib":
                            round(psutil.virtual_memory().total / 2**30, 1)}
+    report = workdir / "big-report.json"
     spark = timed([sys.executable, "-m", "mlgate", "validate-data", "--config", str(config),
-                   "--quiet"], {"PYTHONPATH": str(ROOT / "src")})
+                   "--quiet", "--json", str(report)], {"PYTHONPATH": str(ROOT / "src")})
     out["spark"] = {k: spark[k] for k in ("seconds", "cpu_seconds", "rc", "peak_gib", "tail")}
+    if report.is_file():  # which drift checks did not pass (x0-x4 are the shifted columns)
+        (gate,) = json.loads(report.read_text())["gates"]
+        out["spark"]["not_passed"] = sorted(c["name"] for c in gate["checks"]
+                                            if c["status"] != "pass")
     print("spark", out["spark"], flush=True)
     refused = timed([sys.executable, "-m", "mlgate", "validate-data", "--data", str(data),
                      "--reference", str(ref), "--engine", "pandas", "--quiet"],
