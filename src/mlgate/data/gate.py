@@ -82,11 +82,7 @@ def run_data_gate(
                 frame, contract_mod.runnable(compiled, frame, failed), contract_mod.PREFIX)
             result.checks += _interleave(dtype_checks, checks)
             done += 1
-            if evidence_dir is not None:
-                evidence = evidence_dir / "data-contract-suite.json"
-                evidence.write_text(json.dumps(contract_mod.suite_json(compiled), indent=2,
-                                               default=str), encoding="utf-8")
-                result.evidence.append(str(evidence))
+            keep_contract_evidence(compiled, evidence_dir, result)
         for suite in suites:
             bar.update(done, f"suite {suite.name}")
             result.checks += run_expectations(frame, suite.expectations,
@@ -133,6 +129,20 @@ def run_data_gate(
     if data_profile is not None:
         result.data["profile"] = data_profile
     return finish(result, settings, read, len(frame), [str(c) for c in frame.columns])
+
+
+def keep_contract_evidence(compiled: list[Any], evidence_dir: Path | None,
+                           result: GateResult) -> None:
+    """Save the suite the contract compiled to beside the report (either engine), so the
+    evidence shows which expectations judged the data."""
+    if evidence_dir is None:
+        return
+    from mlgate.data import contract as contract_mod
+
+    evidence = evidence_dir / "data-contract-suite.json"
+    evidence.write_text(json.dumps(contract_mod.suite_json(compiled), indent=2, default=str),
+                        encoding="utf-8")
+    result.evidence.append(str(evidence))
 
 
 def what_to_check(settings: DataSettings) -> tuple[list[Any], dict[str, Any] | None, list[Any]]:

@@ -12,7 +12,6 @@ for label drift (one column; its class counts or quantiles are what the report s
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,13 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
                    progress: bool = True) -> GateResult:
     """:func:`mlgate.data.gate.run_data_gate` with Spark doing the reading and counting."""
     from mlgate.data import contract as contract_mod
-    from mlgate.data.gate import _interleave, features_only, finish, what_to_check
+    from mlgate.data.gate import (
+        _interleave,
+        features_only,
+        finish,
+        keep_contract_evidence,
+        what_to_check,
+    )
     from mlgate.data.gx_run import run_expectations
     from mlgate.data.spark import contract as spark_contract
     from mlgate.data.spark.reading import read
@@ -64,11 +69,7 @@ def run_spark_gate(settings: DataSettings, evidence_dir: Path | None = None,
             checks = run_expectations(frame, contract_mod.runnable(compiled, frame, failed),
                                       contract_mod.PREFIX)
             result.checks += _interleave(dtype_checks, checks)
-            if evidence_dir is not None:
-                evidence = evidence_dir / "data-contract-suite.json"
-                evidence.write_text(json.dumps(contract_mod.suite_json(compiled), indent=2,
-                                               default=str), encoding="utf-8")
-                result.evidence.append(str(evidence))
+            keep_contract_evidence(compiled, evidence_dir, result)
         for suite in suites:
             result.checks += run_expectations(frame, suite.expectations,
                                               f"suite {Path(suite.path).stem}: ")
