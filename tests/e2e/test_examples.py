@@ -27,7 +27,14 @@ import yaml
 from mlgate.config import find_config
 from mlgate.model.loading import LoadRules, load_model
 from tests.support.cli import run_mlgate
-from tests.support.repos import EXAMPLES, commit_all, example_repo, git, train_candidate
+from tests.support.repos import (
+    EXAMPLES,
+    commit_all,
+    example_repo,
+    git,
+    private_copy,
+    train_candidate,
+)
 
 WORSE_FRACTION = 0.2
 # example -> (preset the model gate must pick, champion metrics of that preset)
@@ -63,11 +70,7 @@ def example(template: Callable[[str], Path], tmp_path: Path) -> Callable[[str], 
 
     def clone(name: str) -> Path:
         source = template(name)
-        target = tmp_path / name
-        shutil.copytree(source.parent, target, symlinks=True)
-        repo = target / name
-        git("remote", "set-url", "origin", str(target / "origin.git"), cwd=repo)
-        return repo
+        return private_copy(source, tmp_path / name)
 
     return clone
 

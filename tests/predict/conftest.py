@@ -8,7 +8,6 @@ the release path leaves behind, so ``mlgate predict`` reads a valid ledger entry
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mlgate.provenance import file_input
 from mlgate.report.json_report import write_json
 from mlgate.result import CheckResult, GateResult, Status
 from tests.support.cli import CliResult, run_mlgate
-from tests.support.repos import example_repo, git, use_local_approvals
+from tests.support.repos import example_repo, private_copy, use_local_approvals
 
 TARGETS = {"churn": "churned", "wine": "cultivar", "diabetes": "progression"}
 
@@ -80,11 +79,7 @@ def production(_production_templates: Callable[[str], Path], tmp_path: Path,
 
     def clone(name: str) -> Path:
         source = _production_templates(name)
-        target = tmp_path / name
-        shutil.copytree(source.parent, target, symlinks=True)
-        repo = target / name
-        git("remote", "set-url", "origin", str(target / "origin.git"), cwd=repo)
-        return repo
+        return private_copy(source, tmp_path / name)
 
     return clone
 

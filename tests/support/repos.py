@@ -107,3 +107,13 @@ def use_local_approvals(repo: Path) -> None:
     assert GITHUB_APPROVALS in text, "the example's production approvals changed"
     config.write_text(text.replace(GITHUB_APPROVALS, LOCAL_APPROVALS))
     commit_all(repo, "production approvals from --approved-by (no GitHub here)", push=True)
+
+
+def private_copy(source: Path, target: Path) -> Path:
+    """A copy of a template repository ``source`` (its directory holds the repository and its
+    bare ``origin.git``) at ``target``, its origin pointing at the copied bare repository, so
+    a test may push without touching the template other tests copy."""
+    shutil.copytree(source.parent, target, symlinks=True)
+    repo = target / source.name
+    git("remote", "set-url", "origin", str(target / "origin.git"), cwd=repo)
+    return repo
